@@ -1,0 +1,10 @@
+/**
+ * Every subcommand, registered in the order `--help` lists them. Each module exports one
+ * `register(program, io)` function that adds its command.
+ */
+import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
+
+export type RegisterCommand = (program: Command, io: () => CliIo) => void;
+
+export const COMMANDS: RegisterCommand[] = [];

@@ -1,0 +1,97 @@
+/**
+ * Atomic file and directory publication.
+ *
+ * Everything apkgraph leaves on disk (cache entries, OCI layouts, locks, reports) is written
+ * under a temporary name in the destination's own directory and renamed into place, so a crash
+ * or a killed worker never leaves a half-written file under the final name. Temporary names
+ * start with `.tmp-` so that cleaners can recognise and remove leftovers.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** The prefix of every temporary file or directory apkgraph creates next to its outputs. */
+export const TEMP_PREFIX = '.tmp-';
+
+/** A fresh temporary path next to `finalPath`. */
+export function tempPathFor(finalPath: string): string {
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  return join(dirname(finalPath), `${TEMP_PREFIX}${basename(finalPath)}.${tag}`);
+}
+
+/** Writes `data` to `path` atomically, creating the parent directory. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** A write stream to a temporary file that becomes `path` only on {@link commit}. */
+export interface AtomicWriteStream {
+  readonly stream: WriteStream;
+  readonly tempPath: string;
+  /** Waits for the data to be flushed, then renames the file into place. */
+  commit(): Promise<void>;
+  /** Destroys the stream and removes the temporary file. Safe to call more than once. */
+  abort(): Promise<void>;
+}
+
+export async function createAtomicWriteStream(path: string): Promise<AtomicWriteStream> {
+  await mkdir(dirname(path), { recursive: true });
+  const tempPath = tempPathFor(path);
+  const stream = createWriteStream(tempPath);
+  let settled = false;
+  return {
+    stream,
+    tempPath,
+    async commit() {
+      if (settled) return;
+      await new Promise<void>((resolve, reject) => {
+        if (stream.closed) return resolve();
+        stream.once('error', reject);
+        stream.end(() => resolve());
+      });
+      settled = true;
+      await rename(tempPath, path);
+    },
+    async abort() {
+      settled = true;
+      stream.destroy();
+      await rm(tempPath, { force: true });
+    },
+  };
+}
+
+/**
+ * Fills a temporary directory with `fill`, then puts it at `finalDir`, replacing what was there.
+ * If `fill` throws, the temporary directory is removed and `finalDir` is left untouched.
+ */
+export async function publishDirectory(
+  finalDir: string,
+  fill: (tempDir: string) => Promise<void>,
+): Promise<void> {
+  await mkdir(dirname(finalDir), { recursive: true });
+  const tmp = tempPathFor(finalDir);
+  try {
+    await mkdir(tmp, { recursive: true });
+    await fill(tmp);
+    // A directory cannot be renamed over a non-empty one: move the old one aside first.
+    const old = tempPathFor(finalDir);
+    const hadOld = await rename(finalDir, old).then(
+      () => true,
+      () => false,
+    );
+    await rename(tmp, finalDir);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
