@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 
 /** A module set as data; `settings` and each module's `module` are written only when given. */
 export interface ModuleSetSpec {
-  settings?: Record<string, unknown>;
+  settings?: Record<string, unknown> | string;
   modules: Record<
     string,
     { apko: Record<string, unknown> | string; module?: Record<string, unknown> | string }
