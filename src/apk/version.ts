@@ -5,128 +5,154 @@
  * `alpha beta pre rc` (pre-releases, sorting below no suffix) or `cvs svn git hg p`
  * (post-releases, sorting above). Versions are compared token by token; a token of a different
  * kind ends the comparison, and the version that goes on is greater unless what follows is a
- * pre-release suffix. Two rules differ from a plain numeric comparison and from go-apk:
+ * pre-release suffix. This is apk-tools 2.14's tokenizer, quirks included, because locks must
+ * pick what `apk add` picks:
  *
- * - a dotted component with a leading zero on either side (`1.01` vs `1.1`) is compared as a
- *   string, the way Gentoo does;
- * - the fuzzy match (`~`) accepts any version that the constraint is a token-wise prefix of, so
- *   `~1.3` does not match `1.37.0` but `~1.37` does.
+ * - a dotted component with leading zeros reads as minus (zeros - 1) followed by the number,
+ *   so `1.05` < `1.5`, `1.00` < `1.0` and `0.002` < `0.01` (go-apk reads plain integers);
+ * - the fuzzy match (`~`) stops at the end of the shorter version, so `~1.3` does not match
+ *   `1.37.0` but `~1.37` does;
+ * - a letter may be followed by digits (`1.2a3`), and a bare letter is a version (`a`).
  */
 import { ApkgraphError } from '../errors.js';
 
-/** Token kinds in apk-tools order; the order matters when one version ends before the other. */
+/** Token kinds in apk-tools order; a shorter version ends on a higher kind. */
 const enum Tok {
-  InitialDigit = 0,
+  Invalid = -1,
+  DigitOrZero = 0,
   Digit = 1,
   Letter = 2,
   Suffix = 3,
   SuffixNo = 4,
   RevisionNo = 5,
   End = 6,
-  Invalid = 7,
 }
 
-/** Suffix ranks: pre-releases below `None`, post-releases above it. */
-const SUFFIX_RANK: ReadonlyMap<string, number> = new Map([
-  ['', 5],
-  ['alpha', 1],
-  ['beta', 2],
-  ['pre', 3],
-  ['rc', 4],
-  ['cvs', 6],
-  ['svn', 7],
-  ['git', 8],
-  ['hg', 9],
-  ['p', 10],
-]);
-const SUFFIX_NONE = 5;
+// Pre-release suffixes get negative values so that they sort below "no suffix".
+const PRE_SUFFIXES = ['alpha', 'beta', 'pre', 'rc'];
+const POST_SUFFIXES = ['cvs', 'svn', 'git', 'hg', 'p'];
+// apk-tools reads numbers into a 64-bit integer and refuses runs of 18 digits or more.
+const MAX_DIGITS = 18;
 
-interface Token {
-  kind: Tok;
-  /** The token's text: digits, a letter, or a suffix word. */
-  text: string;
-  /** Numeric value for digit tokens, rank for suffixes, char code for letters. */
+/**
+ * One step of the tokenizer: the value read and the kind of the token that follows. A version
+ * is the list of steps from the start until the following kind is End or Invalid.
+ */
+interface Step {
   value: number;
+  next: Tok;
 }
 
-/** A tokenised version; `valid` is false when the last token is {@link Tok.Invalid}. */
+/** A tokenised version; `valid` is false when apk-tools would reject it. */
 export interface ParsedVersion {
   readonly text: string;
   readonly valid: boolean;
-  /** The tokens, ending with an End or Invalid token. */
-  readonly tokens: readonly Token[];
+  readonly steps: readonly Step[];
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isLower = (c: number): boolean => c >= 97 && c <= 122;
 
-function spanWhile(s: string, from: number, pred: (c: number) => boolean): number {
-  let i = from;
-  while (i < s.length && pred(s.charCodeAt(i))) i++;
-  return i;
-}
-
-function digitToken(kind: Tok, text: string): Token {
-  // Digit runs in real versions fit easily; very long ones (dates with times) still fit a
-  // double exactly up to 2^53, which is more than apk-tools' uint64 needs in practice.
-  return { kind, text, value: text.length === 0 ? 0 : Number(text) };
-}
-
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let i = spanWhile(text, 0, isDigit);
-  if (i === 0) return [{ kind: Tok.Invalid, text: '', value: 0 }];
-  tokens.push(digitToken(Tok.InitialDigit, text.slice(0, i)));
-  let prev: Tok = Tok.InitialDigit;
-
-  for (;;) {
-    if (i >= text.length) {
-      tokens.push({ kind: Tok.End, text: '', value: 0 });
-      return tokens;
+/** Works out the kind of the next token at `pos`; returns the kind and the new position. */
+function nextKind(s: string, pos: number, kind: Tok): [Tok, number] {
+  let next = Tok.Invalid;
+  if (pos >= s.length) return [Tok.End, pos];
+  const c = s.charCodeAt(pos);
+  if ((kind === Tok.Digit || kind === Tok.DigitOrZero) && isLower(c)) {
+    next = Tok.Letter;
+  } else if (kind === Tok.Letter && isDigit(c)) {
+    next = Tok.Digit;
+  } else if (kind === Tok.Suffix && isDigit(c)) {
+    next = Tok.SuffixNo;
+  } else {
+    if (c === 46 /* . */) next = Tok.DigitOrZero;
+    else if (c === 95 /* _ */) next = Tok.Suffix;
+    else if (c === 45 /* - */ && s.charCodeAt(pos + 1) === 114 /* r */) {
+      next = Tok.RevisionNo;
+      pos++;
     }
-    const c = text.charCodeAt(i);
-    let next: Token | undefined;
-    if (isLower(c)) {
-      if (prev <= Tok.Digit) next = { kind: Tok.Letter, text: text[i] ?? '', value: c };
-      i++;
-    } else if (c === 46 /* . */ || isDigit(c)) {
-      // A dot introduces a number; digits right after a suffix are its number.
-      const dotted = c === 46;
-      if (dotted && prev > Tok.Digit) {
-        next = undefined;
-      } else {
-        const start = dotted ? i + 1 : i;
-        const end = spanWhile(text, start, isDigit);
-        const digits = text.slice(start, end);
-        i = end;
-        if (prev === Tok.Suffix) next = digitToken(Tok.SuffixNo, digits);
-        else if (prev <= Tok.Digit) next = digitToken(Tok.Digit, digits);
-      }
-    } else if (c === 95 /* _ */) {
-      if (prev <= Tok.SuffixNo) {
-        const end = spanWhile(text, i + 1, isLower);
-        const word = text.slice(i + 1, end);
-        const rank = SUFFIX_RANK.get(word);
-        i = end;
-        if (rank !== undefined) next = { kind: Tok.Suffix, text: word, value: rank };
-      }
-    } else if (c === 45 /* - */) {
-      if (prev < Tok.RevisionNo && text.charCodeAt(i + 1) === 114 /* r */) {
-        const end = spanWhile(text, i + 2, isDigit);
-        next = digitToken(Tok.RevisionNo, text.slice(i + 2, end));
-        i = end;
-      }
-    }
-    if (next === undefined) {
-      tokens.push({ kind: Tok.Invalid, text: '', value: 0 });
-      return tokens;
-    }
-    tokens.push(next);
-    prev = next.kind;
+    pos++;
   }
+  // Going back to an earlier kind is allowed only for `1.2`, `_p1_p2` and `1a2`.
+  if (
+    next < kind &&
+    !(
+      (next === Tok.DigitOrZero && kind === Tok.Digit) ||
+      (next === Tok.Suffix && kind === Tok.SuffixNo) ||
+      (next === Tok.Digit && kind === Tok.Letter)
+    )
+  ) {
+    next = Tok.Invalid;
+  }
+  return [next, pos];
 }
 
-// Versions repeat a great deal across an index (every dependency names one), so the tokens
+function suffixValue(s: string, pos: number): [value: number, length: number] | undefined {
+  for (let i = 0; i < PRE_SUFFIXES.length; i++) {
+    const word = PRE_SUFFIXES[i] ?? '';
+    if (s.startsWith(word, pos)) return [i - PRE_SUFFIXES.length, word.length];
+  }
+  for (let i = 0; i < POST_SUFFIXES.length; i++) {
+    const word = POST_SUFFIXES[i] ?? '';
+    if (s.startsWith(word, pos)) return [i, word.length];
+  }
+  return undefined;
+}
+
+function tokenize(s: string): Step[] {
+  const steps: Step[] = [];
+  let kind: Tok = Tok.Digit;
+  let pos = 0;
+  while (kind !== Tok.End && kind !== Tok.Invalid) {
+    if (pos >= s.length) {
+      steps.push({ value: 0, next: Tok.End });
+      break;
+    }
+    let value = 0;
+    let len = 0;
+    let forced = Tok.Invalid;
+    let ok = true;
+    if (kind === Tok.DigitOrZero && s.charCodeAt(pos) === 48) {
+      // A component with leading zeros yields minus (zeros - 1) and leaves the rest as a
+      // plain number, so `1.05` < `1.5` and `1.00` < `1.0`.
+      while (pos + len + 1 < s.length && s.charCodeAt(pos + len + 1) === 48) len++;
+      value = -len;
+      forced = Tok.Digit;
+    } else if (
+      kind === Tok.DigitOrZero ||
+      kind === Tok.Digit ||
+      kind === Tok.SuffixNo ||
+      kind === Tok.RevisionNo
+    ) {
+      while (pos + len < s.length && isDigit(s.charCodeAt(pos + len))) {
+        value = value * 10 + (s.charCodeAt(pos + len) - 48);
+        len++;
+      }
+      ok = len < MAX_DIGITS;
+    } else if (kind === Tok.Letter) {
+      value = s.charCodeAt(pos);
+      len = 1;
+    } else if (kind === Tok.Suffix) {
+      const suffix = suffixValue(s, pos);
+      if (suffix) [value, len] = suffix;
+      else ok = false;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      steps.push({ value: -1, next: Tok.Invalid });
+      break;
+    }
+    pos += len;
+    if (pos >= s.length) kind = Tok.End;
+    else if (forced !== Tok.Invalid) kind = forced;
+    else [kind, pos] = nextKind(s, pos, kind);
+    steps.push({ value, next: kind });
+  }
+  return steps;
+}
+
+// Versions repeat a great deal across an index (every dependency names one), so the steps
 // of each distinct string are kept. The cache is bounded to stay cheap in long-lived processes.
 const CACHE_MAX = 200_000;
 const cache = new Map<string, ParsedVersion>();
@@ -134,8 +160,10 @@ const cache = new Map<string, ParsedVersion>();
 function tokensOf(text: string): ParsedVersion {
   let parsed = cache.get(text);
   if (parsed === undefined) {
-    const tokens = tokenize(text);
-    parsed = { text, tokens, valid: tokens[tokens.length - 1]?.kind === Tok.End };
+    const steps = tokenize(text);
+    // apk-tools also accepts the empty string; apkgraph does not, since no package has it.
+    const valid = text !== '' && steps[steps.length - 1]?.next === Tok.End;
+    parsed = { text, steps, valid };
     if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(text, parsed);
   }
@@ -158,42 +186,34 @@ export function parseVersion(text: string): ParsedVersion {
   return parsed;
 }
 
-function compareStrings(a: string, b: string): -1 | 0 | 1 {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function compareToken(a: Token, b: Token): -1 | 0 | 1 {
-  if (a.kind === Tok.Digit && (a.text.startsWith('0') || b.text.startsWith('0'))) {
-    return compareStrings(a.text, b.text);
-  }
-  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
-}
-
 /**
- * The apk-tools comparison of two tokenised versions. With `fuzzy`, `b` is a constraint and
- * `a` counts as equal when `b`'s tokens are a prefix of `a`'s.
+ * The apk-tools comparison of two tokenised versions. With `fuzzy`, the versions count as equal
+ * as soon as one of them runs out of tokens while all tokens so far were equal.
  */
 function compareParsed(a: ParsedVersion, b: ParsedVersion, fuzzy: boolean): -1 | 0 | 1 {
-  const at = a.tokens;
-  const bt = b.tokens;
+  let at: Tok = Tok.Digit;
+  let bt: Tok = Tok.Digit;
+  let av = 0;
+  let bv = 0;
   let i = 0;
-  let ta = at[0];
-  let tb = bt[0];
-  while (ta && tb && ta.kind === tb.kind && ta.kind < Tok.End) {
-    const r = compareToken(ta, tb);
-    if (r !== 0) return r;
+  while (at === bt && at !== Tok.End && at !== Tok.Invalid && av === bv) {
+    const sa = a.steps[i];
+    const sb = b.steps[i];
+    av = sa?.value ?? 0;
+    at = sa?.next ?? Tok.End;
+    bv = sb?.value ?? 0;
+    bt = sb?.next ?? Tok.End;
     i++;
-    ta = at[i];
-    tb = bt[i];
   }
-  const ka = ta?.kind ?? Tok.End;
-  const kb = tb?.kind ?? Tok.End;
-  if (ka === kb) return 0;
-  if (fuzzy && kb === Tok.End) return 0;
+  if (av < bv) return -1;
+  if (av > bv) return 1;
+  if (at === bt || fuzzy) return 0;
   // The longer version is greater, unless it goes on with a pre-release suffix.
-  if (ka === Tok.Suffix && (ta?.value ?? SUFFIX_NONE) < SUFFIX_NONE) return -1;
-  if (kb === Tok.Suffix && (tb?.value ?? SUFFIX_NONE) < SUFFIX_NONE) return 1;
-  return ka > kb ? -1 : 1;
+  if (at === Tok.Suffix && (a.steps[i]?.value ?? -1) < 0) return -1;
+  if (bt === Tok.Suffix && (b.steps[i]?.value ?? -1) < 0) return 1;
+  if (at > bt) return -1;
+  if (bt > at) return 1;
+  return 0;
 }
 
 /**
@@ -209,8 +229,9 @@ export function compareVersions(a: string, b: string): -1 | 0 | 1 {
 }
 
 /**
- * The fuzzy equality of `~`: true when `constraintVersion` matches `version` token by token
- * for as long as it goes (`1.22` matches `1.22.5-r0`, `1.2` does not match `1.22`).
+ * The fuzzy equality of `~`: true when the two versions agree token by token for as long as
+ * both go (`1.22` matches `1.22.5-r0`; `1.2` does not match `1.22`). As in apk-tools 2.14, this
+ * is symmetric: `~1.22.5` also matches `1.22-r0`.
  */
 export function fuzzyMatches(version: string, constraintVersion: string): boolean {
   return compareParsed(parseVersion(version), parseVersion(constraintVersion), true) === 0;
