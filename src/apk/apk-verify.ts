@@ -1,0 +1,191 @@
+/**
+ * Checking a whole .apk: the chain index `C:` → control member → `datahash` → data member →
+ * per-file SHA-1, plus the package signature when a keyring is given. The file is read once,
+ * as a stream.
+ */
+import { createReadStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { ApkgraphError } from '../errors.js';
+import { splitApk, type ApkSections } from './apk-reader.js';
+import { readDataTar, type DataEntryType } from './data-tar.js';
+import type { Keyring } from './keys.js';
+import { checkSignatures, type SignatureAlgorithm } from './signature.js';
+
+/** One data-tar entry as the report lists it. */
+export interface ApkFileEntry {
+  path: string;
+  type: DataEntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  linkname?: string;
+}
+
+/** Everything {@link inspectApkFile} found out about a package. */
+export interface ApkReport {
+  name: string;
+  version: string;
+  arch: string;
+  /** `Q1…` of the control member. */
+  checksum: string;
+  controlSha1: string;
+  dataSha256: string;
+  /** The `datahash` `.PKGINFO` claims. */
+  datahash?: string;
+  datahashOk: boolean;
+  /** Undefined when no expected checksum was given. */
+  checksumOk?: boolean;
+  fileChecksumsOk: boolean;
+  badFiles: string[];
+  signature?: {
+    keyName: string;
+    algorithm: SignatureAlgorithm;
+    sha1Hex: string;
+    /** Undefined when no keyring was given or the key is unknown. */
+    verified?: boolean;
+  };
+  pkginfo: Array<[string, string]>;
+  fileSize: number;
+  files: ApkFileEntry[];
+}
+
+/** Options for {@link inspectApkFile} and {@link verifyApkFile}. */
+export interface VerifyApkOptions {
+  /** The `C:` of the index entry the file should match. */
+  expectedChecksum?: string;
+  /** Check the package signature with these keys (packages need not be signed). */
+  keyring?: Keyring;
+  signal?: AbortSignal;
+}
+
+/** Reads `path` and reports every hash without throwing on mismatches. */
+export async function inspectApkFile(
+  path: string,
+  opts: VerifyApkOptions = {},
+): Promise<ApkReport> {
+  const dataPipe = new PassThrough();
+  const files: ApkFileEntry[] = [];
+  const input = createReadStream(path);
+  const openError = new Promise<never>((_, reject) => {
+    input.once('error', (err) =>
+      reject(new ApkgraphError('ERR_IO', `cannot read ${path}`, { path, cause: err })),
+    );
+  });
+  void openError.catch(() => undefined);
+  const splitting = splitApk(
+    input,
+    { data: dataPipe },
+    { source: path, ...(opts.signal ? { signal: opts.signal } : {}) },
+  );
+  const reading = readDataTar(
+    dataPipe,
+    (e) => {
+      files.push({
+        path: e.path,
+        type: e.type,
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        size: e.size,
+        ...(e.linkname === undefined ? {} : { linkname: e.linkname }),
+      });
+    },
+    {
+      source: path,
+      onChecksumMismatch: 'collect',
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+  );
+  void reading.catch(() => undefined);
+  const sections = await Promise.race([splitting, openError]);
+  const summary = await reading;
+  return buildReport(sections, files, summary.badFiles, opts);
+}
+
+function buildReport(
+  s: ApkSections,
+  files: ApkFileEntry[],
+  badFiles: string[],
+  opts: VerifyApkOptions,
+): ApkReport {
+  const info = s.pkginfo;
+  let signature: ApkReport['signature'];
+  if (s.signature?.keyName && s.signature.algorithm) {
+    const check = opts.keyring
+      ? checkSignatures(s.signature.entries, s.control.bytes, opts.keyring).find((c) => c.keyKnown)
+      : undefined;
+    signature = {
+      keyName: s.signature.keyName,
+      algorithm: s.signature.algorithm,
+      sha1Hex: s.signature.sha1Hex,
+      ...(check ? { verified: check.verified } : {}),
+    };
+  }
+  const datahash = info.get('datahash');
+  return {
+    name: info.get('pkgname') ?? '',
+    version: info.get('pkgver') ?? '',
+    arch: info.get('arch') ?? '',
+    checksum: s.control.checksum,
+    controlSha1: s.control.sha1Hex,
+    dataSha256: s.data.sha256Hex,
+    ...(datahash === undefined ? {} : { datahash }),
+    datahashOk: s.datahashMatches,
+    ...(opts.expectedChecksum === undefined
+      ? {}
+      : { checksumOk: opts.expectedChecksum === s.control.checksum }),
+    fileChecksumsOk: badFiles.length === 0,
+    badFiles,
+    ...(signature ? { signature } : {}),
+    pkginfo: info.entries,
+    fileSize: s.fileSize,
+    files,
+  };
+}
+
+/**
+ * Verifies the package at `path` and returns its report. Throws ERR_APK_CHECKSUM naming the
+ * package and the hash that differs (control vs the expected `C:`, data vs `datahash`, or a
+ * file's SHA-1), or ERR_SIGNATURE when a keyring holds the signer and the signature is bad.
+ */
+export async function verifyApkFile(path: string, opts: VerifyApkOptions = {}): Promise<ApkReport> {
+  const r = await inspectApkFile(path, opts);
+  const pkg = `${r.name}-${r.version}`;
+  const fail = (message: string): never => {
+    throw new ApkgraphError('ERR_APK_CHECKSUM', `${pkg}: ${message}`, {
+      package: pkg,
+      path,
+      hint: 'the package was altered or is corrupt; remove it (and its cache entry) and download it again',
+    });
+  };
+  if (r.checksumOk === false) {
+    fail(
+      `control checksum ${r.checksum} differs from the index's C:${opts.expectedChecksum ?? ''}`,
+    );
+  }
+  if (!r.datahashOk) {
+    fail(
+      r.datahash === undefined
+        ? 'its .PKGINFO has no datahash, so its data cannot be verified'
+        : `data SHA-256 ${r.dataSha256} differs from .PKGINFO datahash ${r.datahash}`,
+    );
+  }
+  if (r.badFiles.length > 0) {
+    fail(
+      `file SHA-1 of ${r.badFiles.join(', ')} differs from the checksum recorded in the package`,
+    );
+  }
+  if (r.signature?.verified === false) {
+    throw new ApkgraphError(
+      'ERR_SIGNATURE',
+      `${pkg}: signature by ${r.signature.keyName} does not verify`,
+      {
+        package: pkg,
+        path,
+        hint: 'the package was altered or signed with another key; download it again',
+      },
+    );
+  }
+  return r;
+}
