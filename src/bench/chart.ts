@@ -80,7 +80,7 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
   }
   for (const s of STRATEGIES) {
     const pts = rows
-      .filter((r) => r.strategy === s && r.ok)
+      .filter((r) => r.strategy === s && r.ok && Number.isFinite(p.value(r)))
       .sort((a, b) => a.jobs - b.jobs)
       .map((r) => [x(r.jobs), y(p.value(r))] as const);
     if (pts.length === 0) continue;
@@ -98,8 +98,11 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
 export function renderChart(result: BenchResult): string {
   const rows = result.rows;
   const jobs = [...new Set(rows.map((r) => r.jobs))].sort((a, b) => a - b);
-  const ideal = rows.find((r) => r.ok)?.idealHitRate;
-  const maxWall = Math.max(0, ...rows.filter((r) => r.ok).map((r) => r.wallMs / 1000));
+  const ideal = rows.find((r) => r.ok && Number.isFinite(r.idealHitRate))?.idealHitRate;
+  const maxWall = Math.max(
+    0,
+    ...rows.filter((r) => r.ok && Number.isFinite(r.wallMs)).map((r) => r.wallMs / 1000),
+  );
   const shown = STRATEGIES.filter((s) => rows.some((r) => r.strategy === s));
   const body: string[] = [
     `<rect width="${W}" height="${H}" fill="white"/>`,

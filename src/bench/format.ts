@@ -3,19 +3,22 @@
  */
 import { STRATEGY_DESCRIPTIONS, type BenchResult, type BenchRow } from './types.js';
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)}`;
-const mib = (b: number): string => `${(b / (1024 * 1024)).toFixed(1)}`;
+// A figure the run did not report is NaN; it shows as "n/a", never as a made-up zero.
+const NA = 'n/a';
+const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : NA);
+const secs = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : NA);
+const mib = (b: number): string => (Number.isFinite(b) ? (b / (1024 * 1024)).toFixed(1) : NA);
+const int = (n: number): string => (Number.isFinite(n) ? String(n) : NA);
 
 const COLUMNS: Array<[header: string, cell: (r: BenchRow) => string]> = [
   ['strategy', (r) => (r.ok ? r.strategy : `${r.strategy} (FAILED)`)],
   ['jobs', (r) => String(r.jobs)],
-  ['requests', (r) => String(r.requests)],
-  ['unique', (r) => String(r.unique)],
-  ['hits', (r) => String(r.hits)],
-  ['coalesced', (r) => String(r.coalesced)],
-  ['downloads', (r) => String(r.downloads)],
-  ['dup', (r) => String(r.duplicateDownloads)],
+  ['requests', (r) => int(r.requests)],
+  ['unique', (r) => int(r.unique)],
+  ['hits', (r) => int(r.hits)],
+  ['coalesced', (r) => int(r.coalesced)],
+  ['downloads', (r) => int(r.downloads)],
+  ['dup', (r) => int(r.duplicateDownloads)],
   ['MiB', (r) => mib(r.bytesDownloaded)],
   ['ideal', (r) => pct(r.idealHitRate)],
   ['hit rate', (r) => pct(r.hitRate)],

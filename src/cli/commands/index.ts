@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
+import { register as registerBench } from './bench.js';
 
 export type RegisterCommand = (program: Command, io: () => CliIo) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerBench];
