@@ -147,6 +147,8 @@ export interface TarEntrySpec {
   gname?: string;
   /** Only for regular files. */
   data?: Uint8Array;
+  /** The size to record when the body is written separately (no `data`). */
+  size?: number;
   /** PAX records written in an `x` entry in front of this one. */
   pax?: Array<[key: string, value: string]>;
 }
@@ -224,7 +226,7 @@ export function encodeTarEntry(spec: TarEntrySpec): Buffer[] {
     out.push(body, Buffer.alloc(padding(body.length)));
   }
   const data = spec.data ?? new Uint8Array(0);
-  out.push(header(headerSpec, name, data.length));
+  out.push(header(headerSpec, name, spec.data ? data.length : (spec.size ?? 0)));
   if (data.length > 0) {
     out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     out.push(Buffer.alloc(padding(data.length)));
