@@ -256,7 +256,6 @@ export class HttpClient {
           bodyTimeout: this.#opts.requestTimeoutMs,
         });
       } catch (err) {
-        res.body.destroy();
         if (signal?.aborted) throw new AbortError(signal.reason);
         if (!isRetryableError(err) || attempts.used >= this.#opts.retries) {
           throw this.#failure(url, err, undefined);
