@@ -273,7 +273,7 @@ async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });
