@@ -145,12 +145,11 @@ function buildReport(
 }
 
 /**
- * Verifies the package at `path` and returns its report. Throws ERR_APK_CHECKSUM naming the
- * package and the hash that differs (control vs the expected `C:`, data vs `datahash`, or a
- * file's SHA-1), or ERR_SIGNATURE when a keyring holds the signer and the signature is bad.
+ * Throws when `report` shows a broken hash chain: ERR_APK_CHECKSUM naming the package and the
+ * hash that differs (control vs the expected `C:`, data vs `datahash`, or a file's SHA-1), or
+ * ERR_SIGNATURE when the keyring held the signer and the signature is bad.
  */
-export async function verifyApkFile(path: string, opts: VerifyApkOptions = {}): Promise<ApkReport> {
-  const r = await inspectApkFile(path, opts);
+export function assertApkReport(r: ApkReport, path: string, expectedChecksum?: string): void {
   const pkg = `${r.name}-${r.version}`;
   const fail = (message: string): never => {
     throw new ApkgraphError('ERR_APK_CHECKSUM', `${pkg}: ${message}`, {
@@ -160,9 +159,7 @@ export async function verifyApkFile(path: string, opts: VerifyApkOptions = {}): 
     });
   };
   if (r.checksumOk === false) {
-    fail(
-      `control checksum ${r.checksum} differs from the index's C:${opts.expectedChecksum ?? ''}`,
-    );
+    fail(`control checksum ${r.checksum} differs from the index's C:${expectedChecksum ?? ''}`);
   }
   if (!r.datahashOk) {
     fail(
@@ -187,5 +184,11 @@ export async function verifyApkFile(path: string, opts: VerifyApkOptions = {}): 
       },
     );
   }
+}
+
+/** Verifies the package at `path` and returns its report; see {@link assertApkReport}. */
+export async function verifyApkFile(path: string, opts: VerifyApkOptions = {}): Promise<ApkReport> {
+  const r = await inspectApkFile(path, opts);
+  assertApkReport(r, path, opts.expectedChecksum);
   return r;
 }

@@ -4,8 +4,14 @@
  */
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
+import { register as registerApkInspect } from './apk-inspect.js';
 import { register as registerBench } from './bench.js';
+import { register as registerIndexInspect } from './index-inspect.js';
 
 export type RegisterCommand = (program: Command, io: () => CliIo) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerBench];
+export const COMMANDS: RegisterCommand[] = [
+  registerBench,
+  registerIndexInspect,
+  registerApkInspect,
+];
