@@ -90,7 +90,7 @@ describe('PackageCache', () => {
     const cache = makeCache();
     const first = await cache.ensure(ref(records[1]!));
     const bytes = await readFile(first.controlPath);
-    bytes[bytes.length - 9] ^= 0xff;
+    bytes[bytes.length - 9] = bytes[bytes.length - 9]! ^ 0xff;
     await writeFile(first.controlPath, bytes);
     const second = await cache.ensure(ref(records[1]!));
     expect(second.status).toBe('miss');

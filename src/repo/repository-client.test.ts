@@ -1,0 +1,104 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeApkIndex } from '../apk/apkindex-file.js';
+import { createKeyring, generateSigningKey, type Keyring } from '../apk/keys.js';
+import { newPackageRecord } from '../apk/types.js';
+import { startRepoServer, type RepoServer } from '../serve/repo-server.js';
+import { RepositoryClient } from './repository-client.js';
+
+const ARCH = 'aarch64';
+const INDEX = `/${ARCH}/APKINDEX.tar.gz`;
+
+describe('RepositoryClient', () => {
+  let tmp: string;
+  let server: RepoServer;
+  let keyring: Keyring;
+  const clients: RepositoryClient[] = [];
+  const key = generateSigningKey('test-key', 1024);
+
+  const client = (
+    extra: ConstructorParameters<typeof RepositoryClient>[0] = {},
+  ): RepositoryClient => {
+    const c = new RepositoryClient({ cacheRoot: join(tmp, 'cache'), ...extra });
+    clients.push(c);
+    return c;
+  };
+  const writeIndex = async (names: string[]): Promise<void> => {
+    const packages = names.map((n) => newPackageRecord(n, '1.0-r0', ARCH));
+    await writeFile(join(tmp, 'repo', ARCH, 'APKINDEX.tar.gz'), writeApkIndex({ packages, key }));
+  };
+
+  beforeEach(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'apkgraph-repo-'));
+    await mkdir(join(tmp, 'repo', ARCH), { recursive: true });
+    await writeIndex(['a', 'b']);
+    keyring = createKeyring([{ name: key.name, pem: key.publicKeyPem }]);
+    server = await startRepoServer({ root: join(tmp, 'repo') });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await server.close();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('HEADs an index once per run and reuses the cached file across runs', async () => {
+    const run1 = client();
+    const first = await run1.loadIndex(server.url, ARCH, { keyring });
+    expect(first.from).toBe('network');
+    expect(first.index.packages.map((p) => p.name)).toEqual(['a', 'b']);
+    expect(first.index.verifiedBy).toBe(key.name);
+    const second = await run1.loadIndex(server.url, ARCH, { keyring });
+    expect(second.from).toBe('cache');
+    expect(server.counts().get(INDEX)).toMatchObject({ head: 1, get: 1 });
+
+    const third = await client().loadIndex(server.url, ARCH, { keyring });
+    expect(third.from).toBe('cache');
+    expect(server.counts().get(INDEX)).toMatchObject({ head: 2, get: 1 });
+  });
+
+  it('downloads again when the ETag changes', async () => {
+    await client().loadIndex(server.url, ARCH, { keyring });
+    await writeIndex(['a', 'b', 'c']);
+    const fresh = await client().loadIndex(server.url, ARCH, { keyring });
+    expect(fresh.from).toBe('network');
+    expect(fresh.index.packages).toHaveLength(3);
+  });
+
+  it('uses the newest cached index offline and fails clearly without one', async () => {
+    await client().loadIndex(server.url, ARCH, { keyring });
+    const offline = await client({ offline: true }).loadIndex(server.url, ARCH, { keyring });
+    expect(offline.from).toBe('cache');
+    await expect(
+      client({ offline: true }).loadIndex(`${server.url}/other`, ARCH, { keyring }),
+    ).rejects.toMatchObject({ code: 'ERR_OFFLINE_MISSING' });
+  });
+
+  it('rejects an index signed by an unknown key and does not cache it', async () => {
+    const stranger = createKeyring([
+      { name: 'other.rsa.pub', pem: generateSigningKey('other', 1024).publicKeyPem },
+    ]);
+    await expect(client().loadIndex(server.url, ARCH, { keyring: stranger })).rejects.toMatchObject(
+      { code: 'ERR_UNTRUSTED' },
+    );
+    await expect(
+      client({ offline: true }).loadIndex(server.url, ARCH, { keyring }),
+    ).rejects.toMatchObject({ code: 'ERR_OFFLINE_MISSING' });
+  });
+
+  it('reads a local repository in place', async () => {
+    const local = await client().loadIndex(join(tmp, 'repo'), ARCH, { keyring });
+    expect(local.from).toBe('local');
+    expect(server.counts().size).toBe(0);
+  });
+
+  it('fetches a key by URL once and serves it offline later', async () => {
+    await writeFile(join(tmp, 'repo', key.name), key.publicKeyPem);
+    const ring = await client().loadKeyring([`${server.url}/${key.name}`]);
+    expect(ring.names).toEqual([key.name]);
+    const again = await client({ offline: true }).loadKeyring([`${server.url}/${key.name}`]);
+    expect(again.names).toEqual([key.name]);
+    expect(server.counts().get(`/${key.name}`)?.get).toBe(1);
+  });
+});
