@@ -18,7 +18,7 @@ describe('PayloadGenerator', () => {
 
   it('compresses about 2.5:1 under gzip, like real package data', () => {
     const data = new PayloadGenerator('ratio').next(8 * 1024 * 1024);
-    const ratio = data.length / gzipSync(data, { level: 6 }).length;
+    const ratio = data.length / gzipSync(data, { level: 1 }).length;
     expect(ratio).toBeGreaterThan(2.2);
     expect(ratio).toBeLessThan(2.9);
   });

@@ -13,7 +13,7 @@
 import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 
 /** The share of payload bytes that are incompressible. */
-export const RANDOM_SHARE = 0.34;
+export const RANDOM_SHARE = 0.32;
 
 /** Block size of the mix; small enough for a fine mix, large enough to stay fast. */
 const BLOCK = 4096;
@@ -78,6 +78,8 @@ export class PayloadGenerator {
   readonly #zeros = Buffer.alloc(BLOCK);
   #choice: Buffer = Buffer.alloc(0);
   #choicePos = 0;
+  #totalBytes = 0;
+  #randomBytes = 0;
   #pending: Buffer = Buffer.alloc(0);
 
   constructor(seed: string) {
@@ -116,7 +118,13 @@ export class PayloadGenerator {
       have += take.length;
     }
     while (have < n) {
-      const block = this.#byte() < RANDOM_SHARE * 256 ? this.#keystream(BLOCK) : this.#textBlock();
+      // Error diffusion rather than a coin toss: the incompressible share stays on target even
+      // in a small package, and the seeded jitter keeps the pattern from being periodic.
+      const jitter = (this.#byte() / 256) * BLOCK;
+      const random = this.#randomBytes + jitter < RANDOM_SHARE * (this.#totalBytes + BLOCK);
+      const block = random ? this.#keystream(BLOCK) : this.#textBlock();
+      this.#totalBytes += BLOCK;
+      if (random) this.#randomBytes += BLOCK;
       const need = n - have;
       if (block.length > need) {
         out.push(block.subarray(0, need));

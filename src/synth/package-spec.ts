@@ -7,6 +7,9 @@ import type { PackageRecord } from '../apk/types.js';
 /** Fixed build time, so a mirror is the same whenever it is generated. */
 export const SYNTH_BUILD_TIME = 1_700_000_000;
 
+/** gzip level of synthetic packages: the fastest, and the payload mix is tuned for it. */
+export const SYNTH_GZIP_LEVEL = 1;
+
 /** Largest payload file; big packages get several, as real ones hold many files. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 

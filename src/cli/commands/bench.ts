@@ -55,7 +55,7 @@ export function register(program: Command, io: () => CliIo): void {
   program
     .command('bench')
     .description(
-      'Run the module set once per strategy (naive, dedup, prefetch) and jobs value, each from\n' +
+      'Run the module set once per strategy (naive, dedup, prefetch) and jobs value, each from ' +
         'a cold cache, against a local repository server; write bench.json, bench.md, bench.svg.',
     )
     .argument('[set]', 'module set folder', 'modules')

@@ -7,6 +7,7 @@ import type { CliIo } from '../io.js';
 import { register as registerApkInspect } from './apk-inspect.js';
 import { register as registerBench } from './bench.js';
 import { register as registerIndexInspect } from './index-inspect.js';
+import { register as registerRepoSynth } from './repo-synth.js';
 
 export type RegisterCommand = (program: Command, io: () => CliIo) => void;
 
@@ -14,4 +15,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerBench,
   registerIndexInspect,
   registerApkInspect,
+  registerRepoSynth,
 ];
