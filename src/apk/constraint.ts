@@ -9,7 +9,12 @@
  * are accepted.
  */
 import { ApkgraphError } from '../errors.js';
-import { compareVersions, compareVersionsFuzzy, isValidVersion } from './version.js';
+import {
+  compareVersions,
+  compareVersionsFuzzy,
+  compareVersionsUnchecked,
+  isValidVersion,
+} from './version.js';
 
 /** The canonical spelling of each operator apk-tools accepts; `any` means no version. */
 export type ConstraintOp = 'any' | '=' | '<' | '>' | '<=' | '>=' | '~' | '>~' | '<~' | '><';
@@ -131,6 +136,21 @@ export function satisfiesConstraint(
     mask & FUZZY ? compareVersionsFuzzy(version, c.version) : compareVersions(version, c.version);
   const outcome = r < 0 ? LESS : r > 0 ? GREATER : EQUAL;
   return (mask & outcome) !== 0;
+}
+
+/**
+ * apk-tools' version test for a resolver: does a provider at `version` fall inside the
+ * operator's outcomes? Unlike {@link satisfiesConstraint} it neither validates nor handles
+ * `any`, `><` or conflicts; the caller does.
+ */
+export function versionInRange(
+  version: string,
+  op: ConstraintOp,
+  constraintVersion: string,
+): boolean {
+  const mask = MASK_BY_OP.get(op) ?? 0;
+  const r = compareVersionsUnchecked(version, constraintVersion, (mask & FUZZY) !== 0);
+  return (mask & (r < 0 ? LESS : r > 0 ? GREATER : EQUAL)) !== 0;
 }
 
 /** Writes a constraint back in apk-tools order: `!name@pin>=1.2`. */

@@ -241,3 +241,13 @@ export function fuzzyMatches(version: string, constraintVersion: string): boolea
 export function compareVersionsFuzzy(version: string, constraintVersion: string): -1 | 0 | 1 {
   return compareParsed(parseVersion(version), parseVersion(constraintVersion), true);
 }
+
+/**
+ * The same comparison without validation. apk-tools compares whatever an index holds, even a
+ * malformed version, and the resolver must pick what it picks; everything else should use
+ * {@link compareVersions}.
+ */
+export function compareVersionsUnchecked(a: string, b: string, fuzzy = false): -1 | 0 | 1 {
+  if (a === b) return 0;
+  return compareParsed(tokensOf(a), tokensOf(b), fuzzy);
+}
