@@ -89,7 +89,7 @@ function firstName(member: GzipMember, source: string): string | undefined {
  * ERR_SIZE_LIMIT past the limits.
  */
 export async function splitApk(
-  source: AsyncIterable<Uint8Array> | Readable,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Readable,
   sinks: ApkSinks = {},
   opts: SplitApkOptions = {},
 ): Promise<ApkSections> {
@@ -103,7 +103,7 @@ export async function splitApk(
 }
 
 async function split(
-  source: AsyncIterable<Uint8Array> | Readable,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Readable,
   sinks: ApkSinks,
   opts: SplitApkOptions,
 ): Promise<ApkSections> {
@@ -142,7 +142,7 @@ async function split(
     return true;
   };
 
-  for await (const raw of source as AsyncIterable<Uint8Array>) {
+  for await (const raw of source as AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
     throwIfAborted(opts.signal);
     const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     fileSize += chunk.length;
