@@ -6,8 +6,10 @@ import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { register as registerApkInspect } from './apk-inspect.js';
 import { register as registerBench } from './bench.js';
+import { register as registerCache } from './cache.js';
 import { register as registerIndexInspect } from './index-inspect.js';
 import { register as registerRepoSynth } from './repo-synth.js';
+import { register as registerServe } from './serve.js';
 
 export type RegisterCommand = (program: Command, io: () => CliIo) => void;
 
@@ -16,4 +18,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerIndexInspect,
   registerApkInspect,
   registerRepoSynth,
+  registerCache,
+  registerServe,
 ];
