@@ -11,7 +11,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApkgraphError, throwIfAborted } from '../errors.js';
 import { nullLogger, type Logger } from '../log/logger.js';
+import { ensureDemoRepo, loadDemoRepoSpec } from '../demo/demo-repo.js';
 import { loadModuleSet } from '../moduleset/load.js';
+import type { ModuleSet } from '../moduleset/types.js';
 import { startRepoServer } from '../serve/repo-server.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { renderChart } from './chart.js';
@@ -31,8 +33,11 @@ export const BENCH_DEFAULTS = {
 export interface BenchOptions {
   /** The module set folder. */
   set: string;
-  /** The repository folder to serve (e.g. made by `repo synth`): `<arch>/APKINDEX.tar.gz`, … */
-  repository: string;
+  /**
+   * The repository folder to serve (e.g. made by `repo synth`): `<arch>/APKINDEX.tar.gz`, …
+   * Default: the set's demo repository, generated into the work folder.
+   */
+  repository?: string;
   /** Repository URLs to point at the server; default every repository the set names. */
   mirrorFrom?: string[];
   /** Keys the runs trust; default every `*.rsa.pub` at the top of `repository`. */
@@ -51,8 +56,7 @@ export interface BenchOptions {
 }
 
 /** Every repository URL the set's configs name, sorted. */
-export async function setRepositories(setDir: string, signal?: AbortSignal): Promise<string[]> {
-  const set = await loadModuleSet(setDir, signal ? { signal } : {});
+export function setRepositories(set: ModuleSet): string[] {
   const urls = new Set(set.settings.repositories);
   for (const m of set.modules) {
     for (const r of [...m.apko.repositories, ...m.apko.buildRepositories]) urls.add(r);
@@ -71,15 +75,63 @@ export async function repositoryKeys(repoDir: string): Promise<string[]> {
 
 /** Runs the benchmark; see the module comment. */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
-  const logger = options.logger ?? nullLogger;
   const { signal } = options;
   const set = resolve(options.set);
-  const repository = resolve(options.repository);
-  const mirrorFrom = options.mirrorFrom ?? (await setRepositories(set, signal));
-  const keyring = options.keyring ?? (await repositoryKeys(repository));
+  const moduleSet = await loadModuleSet(set, signal ? { signal } : {});
+  const parent = options.workDir ?? tmpdir();
+  await mkdir(parent, { recursive: true });
+  const workDir = await mkdtemp(join(parent, 'apkgraph-bench-'));
+  try {
+    return await benchIn(workDir, moduleSet, options);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Where the repository comes from: the option, or the set's demo repository. */
+async function pickRepository(
+  workDir: string,
+  set: ModuleSet,
+  options: BenchOptions,
+): Promise<{ dir: string; mirrorFrom: string[]; keyring: string[] }> {
+  const logger = options.logger ?? nullLogger;
+  if (options.repository !== undefined) {
+    const dir = resolve(options.repository);
+    return {
+      dir,
+      mirrorFrom: options.mirrorFrom ?? setRepositories(set),
+      keyring: options.keyring ?? (await repositoryKeys(dir)),
+    };
+  }
+  if (set.settings.demo === undefined) {
+    throw new ApkgraphError('ERR_USAGE', `module set ${set.dir} has no demo repository`, {
+      path: set.dir,
+      hint: 'pass --repo with a repository folder, e.g. one made by "apkgraph repo synth"',
+    });
+  }
+  const spec = await loadDemoRepoSpec(set.settings.demo);
+  const demo = await ensureDemoRepo(spec, join(workDir, 'demo'), {
+    logger,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return {
+    dir: demo.dir,
+    mirrorFrom: options.mirrorFrom ?? [...new Set([spec.repository, ...setRepositories(set)])],
+    keyring: options.keyring ?? [demo.publicKeyPath],
+  };
+}
+
+async function benchIn(
+  workDir: string,
+  set: ModuleSet,
+  options: BenchOptions,
+): Promise<BenchResult> {
+  const logger = options.logger ?? nullLogger;
+  const { signal } = options;
+  const { dir: repository, mirrorFrom, keyring } = await pickRepository(workDir, set, options);
   if (mirrorFrom.length === 0) {
-    throw new ApkgraphError('ERR_USAGE', `module set ${set} names no repository to mirror`, {
-      path: set,
+    throw new ApkgraphError('ERR_USAGE', `module set ${set.dir} names no repository to mirror`, {
+      path: set.dir,
       hint: 'pass --mirror-from URL for each repository the runs must fetch from the server',
     });
   }
@@ -95,7 +147,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const bandwidthBytesPerSec = options.bandwidthBytesPerSec ?? BENCH_DEFAULTS.bandwidthBytesPerSec;
   const result: BenchResult = {
     settings: {
-      set,
+      set: set.dir,
       repository,
       mirrorFrom,
       latencyMs,
@@ -108,9 +160,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     },
     rows: [],
   };
-  const parent = options.workDir ?? tmpdir();
-  await mkdir(parent, { recursive: true });
-  const workDir = await mkdtemp(join(parent, 'apkgraph-bench-'));
   const server = await startRepoServer({ root: repository, latencyMs, bandwidthBytesPerSec });
   logger.info('serving the repository', { url: server.url, root: repository });
   try {
@@ -119,7 +168,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         throwIfAborted(signal);
         logger.info('running', { strategy, jobs: j });
         const row = await runConfiguration({
-          set,
+          set: set.dir,
           strategy,
           jobs: j,
           server,
@@ -137,7 +186,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     }
   } finally {
     await server.close();
-    await rm(workDir, { recursive: true, force: true });
   }
   return result;
 }

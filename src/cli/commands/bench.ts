@@ -11,7 +11,7 @@ import { ApkgraphError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 
 interface BenchFlags {
-  repo: string;
+  repo?: string;
   mirrorFrom?: string[];
   keyring?: string[];
   strategies: string;
@@ -59,7 +59,10 @@ export function register(program: Command, io: () => CliIo): void {
         'a cold cache, against a local repository server; write bench.json, bench.md, bench.svg.',
     )
     .argument('[set]', 'module set folder', 'modules')
-    .requiredOption('--repo <dir>', 'repository folder to serve (e.g. made by "repo synth")')
+    .option(
+      '--repo <dir>',
+      'repository folder to serve, e.g. made by "repo synth" (default: the set\'s demo repository)',
+    )
     .option(
       '--mirror-from <url>',
       'repository URL to point at the server (repeatable; default: every one the set names)',
@@ -94,7 +97,7 @@ export function register(program: Command, io: () => CliIo): void {
       try {
         const result = await runBench({
           set,
-          repository: flags.repo,
+          ...(flags.repo === undefined ? {} : { repository: flags.repo }),
           ...(flags.mirrorFrom ? { mirrorFrom: flags.mirrorFrom } : {}),
           ...(flags.keyring ? { keyring: flags.keyring.map((k) => resolve(k)) } : {}),
           strategies: parseStrategies(flags.strategies, usage),
