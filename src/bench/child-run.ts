@@ -146,7 +146,7 @@ export async function runConfiguration(o: ChildRunOptions): Promise<BenchRow> {
     const requests = f.references ?? NaN;
     // From a cold cache every referenced package is downloaded at least once, so the server's
     // distinct .apk paths are the unique packages when the report does not say.
-    const unique = f.unique ?? srv.paths;
+    const unique = f.unique ?? (srv.paths > 0 ? srv.paths : NaN);
     const downloads = f.downloads ?? NaN;
     const ok = exit.code === 0 && report !== undefined;
     const row: BenchRow = {

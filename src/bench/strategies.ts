@@ -3,15 +3,15 @@
  *
  * `naive` needs the run to fetch with no in-flight coordination (each concurrent miss of one
  * package downloads it again); that is the cache's `coordination: 'none'` mode, reached through
- * `run --fetch-coordination none`.
+ * `run --fetch-coordination none`. The other two use the run's default, single-flight.
  */
 import type { Strategy } from './types.js';
 
 /** Flags of `apkgraph run` per strategy. */
 export const STRATEGY_RUN_ARGS: Record<Strategy, readonly string[]> = {
   naive: ['--no-prefetch', '--fetch-coordination', 'none'],
-  dedup: ['--no-prefetch', '--fetch-coordination', 'single-flight'],
-  prefetch: ['--prefetch', '--fetch-coordination', 'single-flight'],
+  dedup: ['--no-prefetch'],
+  prefetch: ['--prefetch'],
 };
 
 /** Parses `naive,dedup` into strategies; throws on an unknown name. */
