@@ -66,10 +66,15 @@ export async function runFetchTask(
   await mkdir(task.dir, { recursive: true });
   const data = await createAtomicWriteStream(join(task.dir, 'data.dat.tar.gz'));
   let bytesRead = 0;
+  // The splitter destroys its sinks with its own error when it fails; an 'error' event with no
+  // listener would crash the thread. Write errors (a full disk) are kept and rethrown here.
+  let writeError: Error | undefined;
+  data.stream.on('error', (err) => (writeError ??= err));
   try {
     const source = await openSource(task, deps.client, limits, signal);
     const counted = (async function* () {
       for await (const chunk of source) {
+        if (writeError) throw writeError;
         bytesRead += chunk.length;
         yield chunk;
       }
@@ -84,6 +89,7 @@ export async function runFetchTask(
         ...(signal ? { signal } : {}),
       },
     );
+    if (writeError) throw writeError;
     const controlSha1Hex = split.control.sha1Hex;
     checkControl(task, controlSha1Hex);
     const datahash = split.pkginfo.get('datahash')?.toLowerCase();

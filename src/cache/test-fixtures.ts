@@ -26,9 +26,17 @@ export async function writeFixtureRepo(
   await mkdir(archDir, { recursive: true });
   const records: PackageRecord[] = [];
   for (const p of pkgs) {
-    const seed = Buffer.from(`${p.name}-${p.version}\n`);
+    // Pseudo-random bytes (xorshift seeded by the name) so gzip cannot shrink the payload:
+    // tests that cut bodies in half need packages of the size they asked for.
+    let x = 2166136261;
+    for (const ch of `${p.name}-${p.version}`) x = Math.imul(x ^ ch.charCodeAt(0), 16777619);
     const content = Buffer.alloc(p.payloadBytes ?? 4096);
-    for (let i = 0; i < content.length; i++) content[i] = seed[i % seed.length]! ^ (i & 0x5a);
+    for (let i = 0; i < content.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      content[i] = x & 255;
+    }
     const { bytes, record } = writeApk({
       pkginfo: [
         ['pkgname', p.name],
