@@ -10,7 +10,7 @@
  * same single flight fetches the misses), builds every arch and writes one OCI layout with a
  * multi-arch index, published atomically.
  */
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packagePin } from '../apk/types.js';
 import type { BuildPackage, BuildRequest } from '../build/types.js';
@@ -196,6 +196,7 @@ export function createNodeRunners<U>(
     // Blobs go next to the output under a temporary name, so publishing is a rename on one disk.
     const blobsDir = tempPathFor(outDir);
     try {
+      await mkdir(blobsDir, { recursive: true });
       const results = await Promise.all(
         cfg.archs.map((lock) => {
           const req: BuildRequest = {

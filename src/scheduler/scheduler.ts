@@ -5,6 +5,7 @@
  * `keepGoing`, the first failure abort it, which cancels every running task and leaves every
  * queued one cancelled. With `keepGoing`, everything that does not need a failed node runs.
  */
+import { setMaxListeners } from 'node:events';
 import { AbortError, ApkgraphError, isApkgraphError, wrapError } from '../errors.js';
 import type { BuildGraph, GraphNode, NodeKind } from '../graph/build-graph.js';
 import type {
@@ -55,6 +56,8 @@ export async function runGraph<TConfig, TBuild>(
   const emit = (e: SchedulerEvent): void => options.onEvent?.(e);
 
   const controller = new AbortController();
+  // Every running task listens on this one signal; their number is bounded by the concurrency.
+  setMaxListeners(0, controller.signal);
   const onOuterAbort = (): void => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) onOuterAbort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });

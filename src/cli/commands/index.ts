@@ -8,12 +8,16 @@ import { register as registerApkInspect } from './apk-inspect.js';
 import { register as registerBench } from './bench.js';
 import { register as registerCache } from './cache.js';
 import { register as registerIndexInspect } from './index-inspect.js';
+import { register as registerPlan } from './plan.js';
 import { register as registerRepoSynth } from './repo-synth.js';
+import { register as registerRun } from './run.js';
 import { register as registerServe } from './serve.js';
 
 export type RegisterCommand = (program: Command, io: () => CliIo) => void;
 
 export const COMMANDS: RegisterCommand[] = [
+  registerRun,
+  registerPlan,
   registerBench,
   registerIndexInspect,
   registerApkInspect,
