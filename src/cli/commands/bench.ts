@@ -81,7 +81,7 @@ export function register(program: Command, io: () => CliIo): void {
     )
     .option('--latency-ms <ms>', 'delay before each response', String(BENCH_DEFAULTS.latencyMs))
     .option('--bandwidth <rate>', 'bandwidth shared by all connections', '50MiB')
-    .option('--out <dir>', 'where bench.json, bench.md and bench.svg go', 'bench-out')
+    .option('--out <dir>', 'where bench.json, bench.md and bench.svg go', 'bench-results')
     .option('--work-dir <dir>', 'parent of the temporary caches (default: the OS temp folder)')
     .option('--run-arg <arg>', 'extra argument for every "apkgraph run" (repeatable)', collect)
     .action(async (set: string, flags: BenchFlags) => {
