@@ -7,8 +7,8 @@
  * handed to `sinks.data`, never held in memory.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { ApkgraphError, throwIfAborted } from '../errors.js';
 import { sha1ToQ1 } from './checksum.js';
 import { readGzipMember, type GzipMember } from './gzip-streams.js';
@@ -69,14 +69,39 @@ export interface SplitApkOptions {
 
 const DEFAULT_MAX_CONTROL = 16 * 1024 * 1024;
 
+/** Raised when a sink was destroyed by its reader, which has its own error to report. */
+export class SinkClosedError extends ApkgraphError {
+  constructor() {
+    super('ERR_IO', 'the reader of a package section stopped early');
+    this.name = 'SinkClosedError';
+  }
+}
+
 async function write(sink: Writable, chunk: Uint8Array): Promise<void> {
-  if (!sink.write(chunk)) await once(sink, 'drain');
+  if (sink.destroyed) throw new SinkClosedError();
+  if (sink.write(chunk)) return;
+  // A reader that fails destroys its stream, and then 'drain' never comes.
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      sink.off('drain', onDrain);
+      sink.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new SinkClosedError());
+    sink.on('drain', onDrain);
+    sink.on('close', onClose);
+  });
 }
 
 async function finish(sink: Writable | undefined): Promise<void> {
   if (!sink) return;
+  if (sink.destroyed) throw new SinkClosedError();
   sink.end();
-  if (!sink.writableFinished) await once(sink, 'finish');
+  await finished(sink, { readable: false }).catch(() => {
+    throw new SinkClosedError();
+  });
 }
 
 function firstName(member: GzipMember, source: string): string | undefined {

@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { ApkgraphError } from '../errors.js';
-import { splitApk, type ApkSections } from './apk-reader.js';
+import { SinkClosedError, splitApk, type ApkSections } from './apk-reader.js';
 import { readDataTar, type DataEntryType } from './data-tar.js';
 import type { Keyring } from './keys.js';
 import { checkSignatures, type SignatureAlgorithm } from './signature.js';
@@ -67,17 +67,8 @@ export async function inspectApkFile(
   const dataPipe = new PassThrough();
   const files: ApkFileEntry[] = [];
   const input = createReadStream(path);
-  const openError = new Promise<never>((_, reject) => {
-    input.once('error', (err) =>
-      reject(new ApkgraphError('ERR_IO', `cannot read ${path}`, { path, cause: err })),
-    );
-  });
-  void openError.catch(() => undefined);
-  const splitting = splitApk(
-    input,
-    { data: dataPipe },
-    { source: path, ...(opts.signal ? { signal: opts.signal } : {}) },
-  );
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const splitting = splitApk(input, { data: dataPipe }, { source: path, ...signal });
   const reading = readDataTar(
     dataPipe,
     (e) => {
@@ -91,15 +82,21 @@ export async function inspectApkFile(
         ...(e.linkname === undefined ? {} : { linkname: e.linkname }),
       });
     },
-    {
-      source: path,
-      onChecksumMismatch: 'collect',
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    },
+    { source: path, onChecksumMismatch: 'collect', ...signal },
   );
-  void reading.catch(() => undefined);
-  const sections = await Promise.race([splitting, openError]);
-  const summary = await reading;
+  const [split, read] = await Promise.allSettled([splitting, reading]);
+  if (split.status === 'rejected') {
+    // When the data reader failed first, the splitter only saw its sink close.
+    const err: unknown =
+      split.reason instanceof SinkClosedError && read.status === 'rejected'
+        ? read.reason
+        : split.reason;
+    if (err instanceof ApkgraphError) throw err;
+    throw new ApkgraphError('ERR_IO', `cannot read ${path}`, { path, cause: err });
+  }
+  if (read.status === 'rejected') throw read.reason;
+  const sections = split.value;
+  const summary = read.value;
   return buildReport(sections, files, summary.badFiles, opts);
 }
 

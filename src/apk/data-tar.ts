@@ -180,7 +180,8 @@ export async function readDataTar(
 function wrapTarError(err: unknown, source: string): ApkgraphError {
   if (err instanceof ApkgraphError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  const isGzip = /unexpected end|incorrect header|invalid|Z_/i.test(msg) && !/tar/i.test(msg);
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const isGzip = code.startsWith('Z_') || /unexpected end of file|incorrect header/i.test(msg);
   return new ApkgraphError(
     isGzip ? 'ERR_GZIP' : 'ERR_TAR',
     `cannot read the data of ${source}: ${msg}`,
