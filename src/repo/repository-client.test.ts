@@ -87,6 +87,16 @@ describe('RepositoryClient', () => {
     ).rejects.toMatchObject({ code: 'ERR_OFFLINE_MISSING' });
   });
 
+  it('re-downloads an index without ETag every run but can still use it offline', async () => {
+    await server.close();
+    server = await startRepoServer({ root: join(tmp, 'repo'), etags: false });
+    expect((await client().loadIndex(server.url, ARCH, { keyring })).from).toBe('network');
+    expect((await client().loadIndex(server.url, ARCH, { keyring })).from).toBe('network');
+    expect(server.counts().get(INDEX)?.get).toBe(2);
+    const offline = await client({ offline: true }).loadIndex(server.url, ARCH, { keyring });
+    expect(offline.index.packages).toHaveLength(2);
+  });
+
   it('reads a local repository in place', async () => {
     const local = await client().loadIndex(join(tmp, 'repo'), ARCH, { keyring });
     expect(local.from).toBe('local');

@@ -43,6 +43,8 @@ export interface RepoServerOptions {
   /** Total body bandwidth shared across all connections; unlimited when absent. */
   bandwidthBytesPerSec?: number;
   faults?: FaultOptions;
+  /** Send ETag headers (default true); off, it imitates servers that send none. */
+  etags?: boolean;
 }
 
 export interface RepoServer {
@@ -140,7 +142,7 @@ export async function startRepoServer(options: RepoServerOptions): Promise<RepoS
     const [start, end] = range ?? [0, info.size - 1];
     const length = Math.max(0, end - start + 1);
     const headers: Record<string, string | number> = {
-      etag: info.etag,
+      ...(options.etags === false ? {} : { etag: info.etag }),
       'accept-ranges': 'bytes',
       'content-length': length,
       'content-type': 'application/octet-stream',
