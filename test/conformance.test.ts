@@ -5,9 +5,13 @@
  * checked only for what it must guarantee: each package after the packages it depends on.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { beforeAll, expect, it } from 'vitest';
 import { readApkIndexFile } from '../src/apk/apkindex-file.js';
+import { parseApkoConfig } from '../src/config/apko.js';
 import { isApkgraphError } from '../src/errors.js';
+import { lockVariants } from '../src/lock/variants.js';
+import { loadModuleSet } from '../src/moduleset/load.js';
 import { resolve, type Resolution } from '../src/resolve/resolve.js';
 import { buildUniverse, type Universe } from '../src/resolve/universe.js';
 import type { PackageRecord } from '../src/apk/types.js';
@@ -151,5 +155,48 @@ describeRealdata('apk-tools conformance', () => {
       got instanceof Error ? [] : checkOrder(got, c.packages).map((p) => `${c.id}: ${p}`),
     );
     expect(problems).toEqual([]);
+  });
+});
+
+describeRealdata('alpine-3.22 module set', () => {
+  it('locks every module, latest and latest-dev, against the v3.22 main index', async () => {
+    const set = await loadModuleSet(realdata('modulesets', 'alpine-3.22'));
+    const index = await loadIndex('apkindex/alpine/alpine-v3.22-main-x86_64.APKINDEX.tar.gz');
+    const universe = buildUniverse(
+      [{ url: set.settings.repositories[0] ?? 'main', packages: index }],
+      {
+        arch: 'x86_64',
+      },
+    );
+    const universes = new Map([['x86_64', universe]]);
+    const failures: string[] = [];
+    let solves = 0;
+    for (const m of set.modules) {
+      const config = parseApkoConfig(await readFile(m.apkoPath, 'utf8'), m.apkoPath);
+      try {
+        const devPackages = m.settings.dev
+          ? [...set.settings.devPackages, ...m.settings.extraDevPackages]
+          : undefined;
+        const { latest, dev } = lockVariants({
+          config,
+          universes,
+          basePackages: set.settings.packages,
+          ...(devPackages ? { devPackages } : {}),
+        });
+        solves += dev ? 2 : 1;
+        const latestPins = latest.perArch.get('x86_64') ?? [];
+        expect(latestPins.some((p) => p.startsWith('alpine-baselayout='))).toBe(true);
+        if (dev) {
+          const devPins = new Set(dev.perArch.get('x86_64'));
+          // latest-dev extends latest: every package latest has, at the same version.
+          expect(latestPins.filter((p) => !devPins.has(p))).toEqual([]);
+        }
+      } catch (err) {
+        failures.push(`${m.name}: ${(err as Error).message.split('\n').slice(0, 3).join(' | ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(set.modules.length).toBe(73);
+    expect(solves).toBeGreaterThan(73);
   });
 });
