@@ -5,6 +5,7 @@
  * (they are usually powers of 4). The hit-rate panel draws the ideal hit rate as a dashed line:
  * a strategy on that line downloads every package exactly once.
  */
+import { basename } from 'node:path';
 import { STRATEGIES, type BenchResult, type BenchRow, type Strategy } from './types.js';
 
 const COLORS: Record<Strategy, string> = {
@@ -13,11 +14,19 @@ const COLORS: Record<Strategy, string> = {
   prefetch: '#2ca02c',
 };
 
+// Strategies often coincide (dedup and prefetch both sit on the ideal hit rate), so each is
+// drawn wider than the next and with its own dash pattern: every line stays visible.
+const STROKE: Record<Strategy, { width: number; dash: string; r: number }> = {
+  naive: { width: 6, dash: '', r: 6 },
+  dedup: { width: 4, dash: '', r: 4.5 },
+  prefetch: { width: 2, dash: '7 4', r: 3 },
+};
+
 const W = 960;
-const H = 420;
+const H = 460;
 const PANEL_W = 400;
 const PANEL_H = 280;
-const TOP = 70;
+const TOP = 80;
 const LEFT = [70, 550];
 
 function esc(s: string): string {
@@ -85,9 +94,10 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
       .map((r) => [x(r.jobs), y(p.value(r))] as const);
     if (pts.length === 0) continue;
     out.push(
-      `<polyline fill="none" stroke="${COLORS[s]}" stroke-width="2.5" points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`,
+      `<polyline fill="none" stroke="${COLORS[s]}" stroke-width="${STROKE[s].width}"${STROKE[s].dash ? ` stroke-dasharray="${STROKE[s].dash}"` : ''} points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`,
       ...pts.map(
-        ([a, b]) => `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="4" fill="${COLORS[s]}"/>`,
+        ([a, b]) =>
+          `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="${STROKE[s].r}" fill="${COLORS[s]}"/>`,
       ),
     );
   }
@@ -107,7 +117,11 @@ export function renderChart(result: BenchResult): string {
   const body: string[] = [
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(
-      `apkgraph bench: ${result.settings.set}`,
+      `apkgraph bench: ${basename(result.settings.set)}`,
+    )}</text>`,
+    `<text x="${W / 2}" y="44" text-anchor="middle" fill="#555">${esc(
+      `each point: one run from an empty cache; server ${result.settings.latencyMs} ms latency, ` +
+        `${(result.settings.bandwidthBytesPerSec / 1048576).toFixed(0)} MiB/s shared`,
     )}</text>`,
     ...panel(
       {
@@ -128,7 +142,7 @@ export function renderChart(result: BenchResult): string {
         title: 'wall time, cold cache',
         yLabel: 'seconds',
         yMax: niceCeil(maxWall),
-        yFormat: (v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1)),
+        yFormat: (v) => v.toFixed(niceCeil(maxWall) >= 10 ? 0 : 1),
         value: (r) => r.wallMs / 1000,
       },
       rows,
@@ -136,9 +150,10 @@ export function renderChart(result: BenchResult): string {
     ),
     ...shown.flatMap((s, i) => {
       const lx = LEFT[0]! + i * 150;
-      const ly = H - 22;
+      const ly = H - 20;
+      const dash = STROKE[s].dash ? ` stroke-dasharray="${STROKE[s].dash}"` : '';
       return [
-        `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${COLORS[s]}" stroke-width="3"/>`,
+        `<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${COLORS[s]}" stroke-width="${STROKE[s].width}"${dash}/>`,
         `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${s}</text>`,
       ];
     }),
