@@ -67,7 +67,7 @@ export function register(program: Command, io: () => CliIo): void {
         return;
       }
       const archs = parseArchs(flags.arch ?? []);
-      const overrides = { archs, keyring: flags.keyring ?? [] };
+      const overrides = { archs, keyring: (flags.keyring ?? []).map((k) => resolve(k)) };
       let stats: PlanStats | undefined;
       let source: StatsSource = 'pins';
       const pinned = flags.resolve ? undefined : pinnedLocks(set, graph, overrides);
