@@ -1,4 +1,5 @@
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { buildGraph } from '../src/graph/build-graph.js';
 import { pinnedLocks } from '../src/graph/pinned-locks.js';
 import { computePlanStats, formatRate } from '../src/graph/plan-stats.js';
@@ -17,6 +18,27 @@ describeRealdata('plan figures on real module sets', () => {
     expect(stats.perArch.aarch64).toMatchObject({ configs: 108, references: 4910 });
     expect(formatRate(stats.perArch.x86_64!.idealHitRate)).toBe('88.6 %');
     expect(stats.overall.references).toBe(9991);
+  });
+
+  it('prints 88.6 % for x86_64 from `apkgraph plan`', async () => {
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      const code = await main([
+        'node',
+        'apkgraph',
+        'plan',
+        realdata('modulesets', 'chainguard-head'),
+      ]);
+      expect(code).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(out).toMatch(/^ {2}x86_64 +110 +5081 +579 +88\.6 %$/m);
+    expect(out).toContain('61 modules, 110 config nodes, 110 build nodes');
   });
 
   it('loads alpine-3.22 and finds its names unpinned', async () => {
