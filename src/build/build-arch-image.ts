@@ -20,7 +20,10 @@ import { writeLayer } from './write-layer.js';
 export interface BuildOptions {
   /** A `blobs/sha256`-style directory that receives the layer, config and manifest. */
   blobsDir: string;
-  /** Where the body spool goes; defaults to `blobsDir` (same disk, renamed-over never). */
+  /**
+   * Where the body spool and the layer's temporary file go; defaults to `blobsDir`. Must be on
+   * the same filesystem as `blobsDir`. A pool gives each task its own, and removes it after.
+   */
   scratchDir?: string;
   logger?: Logger;
   signal?: AbortSignal;
@@ -90,7 +93,11 @@ export async function buildArchImage(
     await applyImageSpec(editor, req.image);
     throwIfAborted(signal);
 
-    const layer = await writeLayer(tree, spool, options.blobsDir, { mtime: created, signal });
+    const layer = await writeLayer(tree, spool, options.blobsDir, {
+      mtime: created,
+      signal,
+      ...(options.scratchDir === undefined ? {} : { scratchDir: options.scratchDir }),
+    });
     const config = await writeBlob(
       options.blobsDir,
       imageConfigJson({ platform, image: req.image, diffId: layer.diffId, created }),

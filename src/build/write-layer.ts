@@ -36,11 +36,11 @@ export async function writeLayer(
   tree: FileTree,
   spool: BodySpool,
   blobsDir: string,
-  options: { mtime: number; signal?: AbortSignal },
+  options: { mtime: number; scratchDir?: string; signal?: AbortSignal },
 ): Promise<LayerBlobInfo & { entries: number }> {
   const sorted = tree.sortedPaths();
   const primaries = hardlinkPrimaries(tree, sorted);
-  const writer = await GzipBlobWriter.open(blobsDir);
+  const writer = await GzipBlobWriter.open(blobsDir, options.scratchDir);
   let batch: Buffer[] = [];
   let batched = 0;
   const flush = async (): Promise<void> => {

@@ -96,10 +96,13 @@ export class GzipBlobWriter {
     this.#commit = (finalPath) => rename(temp.tempPath, finalPath);
   }
 
-  /** Opens a writer whose temporary file lives in `blobsDir`. */
-  static async open(blobsDir: string): Promise<GzipBlobWriter> {
+  /**
+   * Opens a writer whose temporary file lives in `scratchDir` (default `blobsDir`; it must be
+   * on the same filesystem, since the finished file is renamed into `blobsDir`).
+   */
+  static async open(blobsDir: string, scratchDir = blobsDir): Promise<GzipBlobWriter> {
     await mkdir(blobsDir, { recursive: true });
-    const temp = await createAtomicWriteStream(join(blobsDir, 'layer'));
+    const temp = await createAtomicWriteStream(join(scratchDir, 'layer'));
     return new GzipBlobWriter(blobsDir, temp);
   }
 
