@@ -1,5 +1,13 @@
 import { expect, it, vi } from 'vitest';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseIndexText } from '../src/apk/apkindex.js';
+import { writeApkIndex } from '../src/apk/apkindex-file.js';
+import { generateSigningKey } from '../src/apk/keys.js';
 import { main } from '../src/cli/main.js';
+import { createRealServices } from '../src/scheduler/real-services.js';
+import { resolveSetLocks } from '../src/scheduler/resolve-set.js';
 import { buildGraph } from '../src/graph/build-graph.js';
 import { pinnedLocks } from '../src/graph/pinned-locks.js';
 import { computePlanStats, formatRate } from '../src/graph/plan-stats.js';
@@ -39,6 +47,47 @@ describeRealdata('plan figures on real module sets', () => {
     }
     expect(out).toMatch(/^ {2}x86_64 +110 +5081 +579 +88\.6 %$/m);
     expect(out).toContain('61 modules, 110 config nodes, 110 build nodes');
+  });
+
+  it('resolves chainguard-head against its synthetic indexes to the same figures', async () => {
+    // A signed index made in a temp dir from synth/ (metadata only, no packages): resolution
+    // needs nothing else, and must agree with the pins.
+    const dir = await mkdtemp(join(tmpdir(), 'apkgraph-cg-'));
+    try {
+      const key = generateSigningKey('cg-test.rsa.pub');
+      await writeFile(join(dir, key.name), key.publicKeyPem);
+      for (const arch of ['x86_64', 'aarch64']) {
+        const text = await readFile(
+          realdata('modulesets', 'chainguard-head', 'synth', `chainguard-head-${arch}.APKINDEX`),
+          'utf8',
+        );
+        await mkdir(join(dir, 'repo', arch), { recursive: true });
+        await writeFile(
+          join(dir, 'repo', arch, 'APKINDEX.tar.gz'),
+          writeApkIndex({ packages: parseIndexText(text), key }),
+        );
+      }
+      const set = await loadModuleSet(realdata('modulesets', 'chainguard-head'));
+      const services = createRealServices({
+        cacheDir: join(dir, 'cache'),
+        mirrors: { 'https://apk.cgr.dev/chainguard': join(dir, 'repo') },
+        fetchInProcess: true,
+      });
+      try {
+        const locks = await resolveSetLocks(set, buildGraph(set), {
+          services,
+          overrides: { keyring: [join(dir, key.name)] },
+        });
+        const stats = computePlanStats(locks);
+        expect(stats.perArch.x86_64).toMatchObject({ references: 5081, unique: 579 });
+        expect(formatRate(stats.perArch.x86_64!.idealHitRate)).toBe('88.6 %');
+        expect(stats.overall).toMatchObject({ references: 9991, unique: 1112 });
+      } finally {
+        await services.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('loads alpine-3.22 and finds its names unpinned', async () => {
