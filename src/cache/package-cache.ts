@@ -103,8 +103,8 @@ export class PackageCache {
         result = await this.#resolve(pkg, false, signal);
       } else {
         const key = `${this.layout.packageDir(pkg)}\0${pkg.checksum ?? ''}`;
-        const flight = this.#flights.run(key, () => this.#resolve(pkg, true, signal));
-        const shared = await abortable(flight.promise, signal);
+        const flight = this.#flights.run(key, (shared) => this.#resolve(pkg, true, shared), signal);
+        const shared = await flight.promise;
         // A follower shares the leader's work: a hit stays a hit, anything else was a wait.
         result =
           flight.leader || shared.status === 'hit' ? shared : { ...shared, status: 'coalesced' };
@@ -257,24 +257,4 @@ function offlineMissing(labels: string[]): ApkgraphError {
     `offline, and ${labels.length} package(s) are not in the cache: ${shown}${more}`,
     { hint: 'run once online (or with prefetch) to fill the cache, then build with --offline' },
   );
-}
-
-/** Awaits `promise` but rejects as soon as `signal` fires (the shared work continues). */
-async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  throwIfAborted(signal);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError(signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
