@@ -90,6 +90,9 @@ export async function runFetchTask(
       },
     );
     if (writeError) throw writeError;
+    // TODO(perf): a package that does not match its index checksum is only refused after the
+    // whole download, because the splitter reports the control member at the end. A callback
+    // from the splitter when the control member is complete would stop such downloads early.
     const controlSha1Hex = split.control.sha1Hex;
     checkControl(task, controlSha1Hex);
     const datahash = split.pkginfo.get('datahash')?.toLowerCase();
