@@ -1,5 +1,5 @@
 import { expect, it, vi } from 'vitest';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIndexText } from '../src/apk/apkindex.js';
@@ -82,6 +82,32 @@ describeRealdata('plan figures on real module sets', () => {
         expect(stats.perArch.x86_64).toMatchObject({ references: 5081, unique: 579 });
         expect(formatRate(stats.perArch.x86_64!.idealHitRate)).toBe('88.6 %');
         expect(stats.overall).toMatchObject({ references: 9991, unique: 1112 });
+      } finally {
+        await services.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resolves alpine-3.22 against the real v3.22 index to apk-tools’ figures', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'apkgraph-alpine-'));
+    try {
+      await mkdir(join(dir, 'repo', 'x86_64'), { recursive: true });
+      await symlink(
+        realdata('apkindex', 'alpine', 'alpine-v3.22-main-x86_64.APKINDEX.tar.gz'),
+        join(dir, 'repo', 'x86_64', 'APKINDEX.tar.gz'),
+      );
+      const set = await loadModuleSet(realdata('modulesets', 'alpine-3.22'));
+      const services = createRealServices({
+        cacheDir: join(dir, 'cache'),
+        mirrors: { 'https://dl-cdn.alpinelinux.org/alpine/v3.22/main': join(dir, 'repo') },
+        fetchInProcess: true,
+      });
+      try {
+        const stats = computePlanStats(await resolveSetLocks(set, buildGraph(set), { services }));
+        // the figures apk-tools 2.14.10 gives for this set (modulesets/README.md)
+        expect(stats.perArch.x86_64).toMatchObject({ configs: 135, references: 3888, unique: 253 });
       } finally {
         await services.close();
       }
