@@ -1,0 +1,188 @@
+/**
+ * Bad configurations through the compiled CLI (`node bin/apkgraph.js run`), against a signed
+ * repository served on 127.0.0.1. Each case checks the exit code, the `error[CODE]` line and
+ * the input it names, and that the refused run left no image and no `.tmp-` file behind
+ * (`npm run build` first; `npm test` does).
+ */
+import { existsSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeModuleSet, type ModuleSetSpec } from '../../src/moduleset/write.js';
+import { startRepoServer, type RepoServer } from '../../src/serve/repo-server.js';
+import {
+  expectCacheClean,
+  hasDist,
+  listFiles,
+  makeTemp,
+  removeTemp,
+  runCli,
+  tempLeftovers,
+  writeRepo,
+  type CliResult,
+  type TestRepo,
+} from './fixtures.js';
+
+let tmp: string;
+let repo: TestRepo;
+let server: RepoServer;
+let n = 0;
+
+beforeAll(async () => {
+  tmp = await makeTemp('cfg');
+  const root = join(tmp, 'repo');
+  repo = await writeRepo(root, ['x86_64'], [{ name: 'p1', version: '2.0-r0' }, { name: 'p2' }]);
+  // aarch64 only has the old p1: a constraint that holds on one arch and not the other.
+  await writeRepo(root, ['aarch64'], [{ name: 'p1', version: '1.0-r0' }, { name: 'p2' }]);
+  // An x86_64 directory whose index and packages all say aarch64.
+  await writeRepo(join(root, 'wrong'), ['aarch64'], [{ name: 'p3' }]);
+  await rename(join(root, 'wrong', 'aarch64'), join(root, 'wrong', 'x86_64'));
+  server = await startRepoServer({ root });
+});
+afterAll(async () => {
+  await server?.close();
+  await removeTemp(tmp);
+});
+
+/** Writes `modules` as a set using the test repository and runs it; returns the run and dirs. */
+async function runSet(
+  modules: ModuleSetSpec['modules'],
+  settings: Record<string, unknown> = {},
+): Promise<{ res: CliResult; out: string; cache: string; set: string }> {
+  const base = join(tmp, `case-${++n}`);
+  const set = join(base, 'set');
+  await writeModuleSet(set, {
+    settings: {
+      archs: ['x86_64'],
+      repositories: [server.url],
+      keyring: [repo.keyPath],
+      ...settings,
+    },
+    modules,
+  });
+  const out = join(base, 'out');
+  const cache = join(base, 'cache');
+  const res = await runCli(['run', set, '--cache-dir', cache, '--out', out, '--jobs', '1']);
+  return { res, out, cache, set };
+}
+
+/** A refused run leaves no image (no index.json anywhere), no temp file, a clean cache. */
+async function expectNoImage(out: string, cache: string): Promise<void> {
+  expect((await listFiles(out)).filter((f) => f.endsWith('index.json'))).toEqual([]);
+  expect(await tempLeftovers(join(out, '..'))).toEqual([]);
+  if (existsSync(cache)) await expectCacheClean(cache);
+}
+
+const noDev = { dev: false };
+
+describe.skipIf(!hasDist)('apkgraph run with bad configs', () => {
+  it('exits 1 with ERR_CONFIG_YAML and the position for malformed YAML', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: 'contents:\n  packages: [p1\n  bad: : :\n' },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/error\[ERR_CONFIG_YAML\]: .*a\/apko\.yaml:3:3/);
+    expect(res.stderr).toContain('hint: fix the YAML syntax');
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_CONFIG naming an unknown key and the allowed ones', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: { contents: { packages: ['p1'], pakages: ['p2'] } } },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/error\[ERR_CONFIG\]: .*a\/apko\.yaml:\d+:\d+: unknown apko field/);
+    expect(res.stderr).toContain('"contents.pakages"');
+    expect(res.stderr).toMatch(/hint: apko accepts: .*packages/);
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_CONFIG for a value of the wrong type', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: { contents: { packages: 'p1' } } },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/error\[ERR_CONFIG\]: .*a\/apko\.yaml:2:13/);
+    expect(res.stderr).toContain('contents.packages must be a list of strings');
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_GRAPH_CYCLE and both depends_on positions for a cycle', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: { contents: { packages: ['p1'] } }, module: { depends_on: ['b'] } },
+      b: { apko: { contents: { packages: ['p2'] } }, module: { depends_on: ['a'] } },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_GRAPH_CYCLE]');
+    expect(res.stderr).toContain('a -> b -> a');
+    expect(res.stderr).toMatch(/a\/module\.yaml:\d+:\d+/);
+    expect(res.stderr).toMatch(/b\/module\.yaml:\d+:\d+/);
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_UNKNOWN_MODULE when depends_on names a missing module', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: { contents: { packages: ['p1'] } }, module: { depends_on: ['ghost'] } },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_UNKNOWN_MODULE]');
+    expect(res.stderr).toContain('"ghost"');
+    expect(res.stderr).toContain('hint: known modules: a');
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_RESOLVE naming an unknown package, and downloads nothing', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: { contents: { packages: ['p1', 'nosuchpkg'] } }, module: noDev },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_RESOLVE]');
+    expect(res.stderr).toContain('nosuchpkg: no such package');
+    expect(res.stderr).toContain('node: config:a:latest');
+    await expectNoImage(out, cache);
+    expect(
+      (await listFiles(cache)).filter((f) => f.endsWith('.apk') || f.includes('.dat.')),
+    ).toEqual([]);
+  });
+
+  it('exits 1 with ERR_RESOLVE for an unsatisfiable constraint', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: { contents: { packages: ['p2>=3'] } }, module: noDev },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_RESOLVE]');
+    expect(res.stderr).toContain('p2>=3');
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_RESOLVE naming the arch where a constraint cannot hold', async () => {
+    const { res, out, cache } = await runSet(
+      { a: { apko: { contents: { packages: ['p1>=2'] } }, module: noDev } },
+      { archs: ['x86_64', 'aarch64'] },
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_RESOLVE]');
+    expect(res.stderr).toContain('aarch64');
+    expect(res.stderr).toContain('p1>=2');
+    await expectNoImage(out, cache);
+  });
+
+  it('builds an image for an apko config with no packages (apk files only)', async () => {
+    const { res, out } = await runSet({ a: { apko: { contents: {} }, module: noDev } });
+    expect(res.stderr).not.toContain('error[');
+    expect(res.code).toBe(0);
+    expect(await listFiles(join(out, 'a', 'latest'))).toContain('index.json');
+    expect(await tempLeftovers(out)).toEqual([]);
+  });
+
+  it('exits 1 with ERR_ARCH_MISMATCH when index records claim another arch', async () => {
+    const { res, out, cache } = await runSet(
+      { a: { apko: { contents: { packages: ['p3'] } }, module: noDev } },
+      { repositories: [`${server.url}/wrong`] },
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_ARCH_MISMATCH]');
+    expect(res.stderr).toContain('p3-1.0-r0 is for aarch64');
+    await expectNoImage(out, cache);
+  });
+});
