@@ -20,7 +20,7 @@ import { basename, join } from 'node:path';
 import { readApkIndex, type ApkIndex } from '../apk/apkindex-file.js';
 import { loadKeyring, type Keyring } from '../apk/keys.js';
 import { CacheLayout } from '../cache/layout.js';
-import { ApkgraphError, throwIfAborted, wrapError } from '../errors.js';
+import { AbortError, ApkgraphError, throwIfAborted, wrapError } from '../errors.js';
 import { nullLogger, type Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { HttpClient, type HttpClientOptions } from './http-client.js';
@@ -66,6 +66,17 @@ export interface LoadedIndex {
 
 const DEFAULT_MAX_INDEX = 64 * 1024 * 1024;
 
+/** An index's bytes as fetched this run, before verification. */
+interface RawIndex {
+  bytes: Buffer;
+  etag?: string;
+  /** Where the bytes are cached. */
+  path?: string;
+  /** Where they go once a caller has verified them (downloaded, not yet cached). */
+  pendingPath?: string;
+  from: 'network' | 'cache';
+}
+
 /** Fetches indexes and keys for one run. Close it to release its connections. */
 export class RepositoryClient {
   readonly http: HttpClient;
@@ -75,8 +86,8 @@ export class RepositoryClient {
   readonly #offline: boolean;
   readonly #maxIndexBytes: number;
   readonly #logger: Logger;
-  /** Index URL → ETag seen this run (HEAD once per index per run). */
-  readonly #etags = new Map<string, string | null>();
+  /** Index URL → its bytes for this run (HEAD once per index per run). */
+  readonly #rawIndexes = new Map<string, Promise<RawIndex>>();
 
   constructor(options: RepositoryClientOptions = {}) {
     this.#ownsHttp = !(options.http instanceof HttpClient);
@@ -145,41 +156,77 @@ export class RepositoryClient {
     location: string,
     options: LoadIndexOptions,
   ): Promise<LoadedIndex> {
-    const signal = options.signal ? { signal: options.signal } : {};
-    let etag = this.#etags.get(url);
-    if (etag === undefined) {
-      const head = await this.http.head(url, signal);
-      etag = head.supported ? (head.etag ?? null) : null;
-      this.#etags.set(url, etag);
-    }
-    if (etag !== null && this.#layout) {
-      const path = this.#layout.indexPath(repository, arch, etag);
-      const cached = await readFile(path).catch(() => undefined);
-      if (cached) {
-        const index = this.#parse(cached, location, options);
-        return { repository, arch, index, etag, path, from: 'cache' };
-      }
-    }
-    const got = await this.http.getBytes(url, {
-      ...signal,
-      limit: { bytes: this.#maxIndexBytes, option: 'maxIndexBytes (--max-index-bytes)' },
-    });
+    const raw = await this.#raw(repository, arch, url, options.signal);
     // Verify before caching: an index that fails its signature must not land in the cache.
-    const index = this.#parse(got.bytes, location, options);
-    this.#etags.set(url, got.etag ?? null);
-    const name = got.etag ?? `sha256:${createHash('sha256').update(got.bytes).digest('hex')}`;
-    let path: string | undefined;
-    if (this.#layout) {
-      path = this.#layout.indexPath(repository, arch, name);
-      await writeFileAtomic(path, got.bytes);
+    const index = this.#parse(raw.bytes, location, options);
+    if (raw.pendingPath !== undefined) {
+      const path = raw.pendingPath;
+      raw.pendingPath = undefined;
+      await writeFileAtomic(path, raw.bytes);
+      raw.path = path;
     }
-    this.#logger.debug('downloaded index', { url, etag: got.etag, bytes: got.bytes.length });
     return {
       repository,
       arch,
       index,
+      ...(raw.etag ? { etag: raw.etag } : {}),
+      ...(raw.path ? { path: raw.path } : {}),
+      from: raw.from,
+    };
+  }
+
+  /**
+   * The index bytes for this run: HEAD (once), then the cached file or a GET. Concurrent and
+   * later calls share the result; a failure is forgotten so the next call tries again.
+   */
+  async #raw(
+    repository: string,
+    arch: string,
+    url: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RawIndex> {
+    for (;;) {
+      let pending = this.#rawIndexes.get(url);
+      if (!pending) {
+        pending = this.#fetchRaw(repository, arch, url, signal);
+        this.#rawIndexes.set(url, pending);
+        pending.catch(() => this.#rawIndexes.delete(url));
+      }
+      try {
+        return await pending;
+      } catch (err) {
+        // Another caller's cancellation is not ours: try again with our own signal.
+        if (err instanceof AbortError && signal?.aborted !== true) continue;
+        throw err;
+      }
+    }
+  }
+
+  async #fetchRaw(
+    repository: string,
+    arch: string,
+    url: string,
+    signal: AbortSignal | undefined,
+  ): Promise<RawIndex> {
+    const opts = signal ? { signal } : {};
+    const head = await this.http.head(url, opts);
+    const etag = head.supported ? head.etag : undefined;
+    if (etag !== undefined && this.#layout) {
+      const path = this.#layout.indexPath(repository, arch, etag);
+      const cached = await readFile(path).catch(() => undefined);
+      if (cached) return { bytes: cached, etag, path, from: 'cache' };
+    }
+    const got = await this.http.getBytes(url, {
+      ...opts,
+      limit: { bytes: this.#maxIndexBytes, option: 'maxIndexBytes (--max-index-bytes)' },
+    });
+    this.#logger.debug('downloaded index', { url, etag: got.etag, bytes: got.bytes.length });
+    // Named by the GET's ETag: the index may have changed since the HEAD.
+    const name = got.etag ?? `sha256:${createHash('sha256').update(got.bytes).digest('hex')}`;
+    return {
+      bytes: got.bytes,
       ...(got.etag ? { etag: got.etag } : {}),
-      ...(path ? { path } : {}),
+      ...(this.#layout ? { pendingPath: this.#layout.indexPath(repository, arch, name) } : {}),
       from: 'network',
     };
   }
