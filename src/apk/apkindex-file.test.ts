@@ -77,6 +77,19 @@ describe('writeApkIndex / readApkIndex', () => {
     expect(readApkIndex(bytes, { allowUnsigned: true }).packages).toHaveLength(2);
   });
 
+  it('reads a large unsigned index', () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => {
+      const r = newPackageRecord(`pkg-${i}`, '1.0-r0', 'x86_64');
+      r.description = 'a package with a description long enough to make the index big';
+      return r;
+    });
+    const bytes = writeApkIndex({ packages: many });
+    expect(readApkIndex(bytes, { allowUnsigned: true }).packages).toHaveLength(20_000);
+    expect(codeOf(() => readApkIndex(bytes.subarray(0, 5000), { allowUnsigned: true }))).toBe(
+      'ERR_INDEX_TRUNCATED',
+    );
+  });
+
   it('reads plain-text indexes only when unsigned indexes are allowed', () => {
     const text = Buffer.from('P:a\nV:1-r0\nA:noarch\n\n');
     expect(codeOf(() => readApkIndex(text, { keyring }))).toBe('ERR_UNTRUSTED');

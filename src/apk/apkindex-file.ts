@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { ApkgraphError } from '../errors.js';
 import { formatIndexText, parseIndexText } from './apkindex.js';
-import { gzipMember, readGzipMember } from './gzip-streams.js';
+import { gzipMember, readGzipMember, type GzipMember } from './gzip-streams.js';
 import type { Keyring, SigningKey } from './keys.js';
 import {
   checkSignatures,
@@ -137,6 +137,16 @@ function requireTrust(
   );
 }
 
+/** The first gzip member, `'large'` if it inflates past any signature member's size. */
+function readFirstMember(buf: Buffer, source: string): GzipMember | 'large' | undefined {
+  try {
+    return readGzipMember(buf, 0, source, MAX_SIGNATURE_MEMBER);
+  } catch (err) {
+    if (err instanceof ApkgraphError && err.code === 'ERR_SIZE_LIMIT') return 'large';
+    throw err;
+  }
+}
+
 /** Parses an APKINDEX (`.tar.gz`, or plain text when unsigned indexes are allowed). */
 export function readApkIndex(bytes: Uint8Array, opts: ReadApkIndexOptions = {}): ApkIndex {
   const source = opts.source ?? 'APKINDEX';
@@ -159,12 +169,13 @@ export function readApkIndex(bytes: Uint8Array, opts: ReadApkIndexOptions = {}):
   }
 
   // Member 1 is the signature tar when its first entry is a .SIGN.* file.
-  const first = readGzipMember(buf, 0, source, MAX_SIGNATURE_MEMBER);
+  const first = readFirstMember(buf, source);
   const sigEntries: SignatureEntry[] = [];
   let indexStart = 0;
-  if (first === undefined) {
-    // Either a truncated signature member or a large single-member (unsigned) index.
-    if (buf.length < MAX_SIGNATURE_MEMBER) throw truncated(source);
+  if (first === 'large') {
+    // Signature members are a few hundred bytes: this is a single-member (unsigned) index.
+  } else if (first === undefined) {
+    throw truncated(source);
   } else {
     const entries = parseTar(first.content, source);
     if (entries[0]?.name.startsWith('.SIGN.')) {
