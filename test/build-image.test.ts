@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildArchImage } from '../src/build/build-arch-image.js';
 import { writeImageLayout } from '../src/oci/layout.js';
+import { writeLayoutArchive } from '../src/oci/layout-archive.js';
 import { fixtureRequest, tempDir, type FixturePackage } from './build-fixtures.js';
 import { itWithTool } from './oci-tools.js';
 
@@ -101,6 +102,38 @@ describe('buildArchImage and writeImageLayout', () => {
     expect(info.Digest).toBe(written.indexDigest);
     expect(info.Architecture).toBe('amd64');
     expect(info.Layers).toEqual([result.layerDigest]);
+  });
+
+  itWithTool('skopeo', 'lists every architecture in the index and picks each one', async () => {
+    const req = await fixtureRequest(dir, [
+      { ...base, arch: 'noarch' },
+      { ...hello, arch: 'noarch' },
+    ]);
+    const blobsDir = join(dir, 'blobs');
+    const amd = await buildArchImage(req, { blobsDir });
+    const arm = await buildArchImage({ ...req, arch: 'aarch64' }, { blobsDir });
+    const layout = join(dir, 'multi');
+    await writeImageLayout(layout, [arm, amd], { blobsDir });
+    const raw = JSON.parse(
+      (await run('skopeo', ['inspect', '--raw', `oci:${layout}:latest`])).stdout,
+    ) as {
+      manifests: Array<{ digest: string; platform: { architecture: string } }>;
+    };
+    expect(raw.manifests.map((m) => [m.platform.architecture, m.digest])).toEqual([
+      ['amd64', amd.manifestDigest],
+      ['arm64', arm.manifestDigest],
+    ]);
+    const picked = await run('skopeo', [
+      'inspect',
+      '--override-arch',
+      'arm64',
+      `oci:${layout}:latest`,
+    ]);
+    expect((JSON.parse(picked.stdout) as { Layers: string[] }).Layers).toEqual([arm.layerDigest]);
+    const archive = join(dir, 'image.tar');
+    await writeLayoutArchive(layout, archive);
+    const fromTar = await run('skopeo', ['inspect', `oci-archive:${archive}:latest-amd64`]);
+    expect((JSON.parse(fromTar.stdout) as { Digest: string }).Digest).toBe(amd.manifestDigest);
   });
 
   itWithTool('oci-image-tool', 'passes oci-image-tool validate', async () => {
