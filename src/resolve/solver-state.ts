@@ -39,6 +39,13 @@ export interface NameState {
   inChangeset: boolean;
   /** Every constraint applied to this name, for failure messages. */
   requirements: Requirement[];
+  /**
+   * The seen names among the universe's `rdepends` of this name, kept in the same order (by
+   * name id). Re-examining reverse dependencies only needs these, and libc's full list holds
+   * thousands of names a solve never touches.
+   */
+  seenRdepends: NameNode[];
+  seenRdependsSorted: boolean;
 }
 
 export interface PkgState {
@@ -109,6 +116,8 @@ export class SolveState {
         inUnresolved: false,
         inChangeset: false,
         requirements: [],
+        seenRdepends: [],
+        seenRdependsSorted: true,
       };
       if (node.id >= this.#nameIndex.length) this.#nameIndex = grow(this.#nameIndex, node.id);
       this.#names.push(s);

@@ -153,11 +153,30 @@ class Solver {
   }
 
   #reevaluateReverseDeps(name: NameNode): void {
-    for (const n0 of name.rdepends) {
-      const s0 = this.#s.peekName(n0);
-      if (!s0?.seen) continue;
-      s0.reevaluateDeps = true;
+    const ns = this.#s.name(name);
+    if (!ns.seenRdependsSorted) {
+      ns.seenRdepends.sort((a, b) => a.id - b.id);
+      ns.seenRdependsSorted = true;
+    }
+    for (const n0 of ns.seenRdepends) {
+      this.#s.name(n0).reevaluateDeps = true;
       this.#queueDirty(n0);
+    }
+  }
+
+  /** Records that `name` is now seen in the reverse-dependency lists of what it depends on. */
+  #noteSeen(name: NameNode): void {
+    for (const p of name.providers) {
+      for (const d of p.pkg.depends) {
+        const ds = this.#s.name(d.name);
+        const list = ds.seenRdepends;
+        const last = list[list.length - 1];
+        // Only `name` is pushed during this call and it was in no list before (it was not
+        // seen), so a duplicate can only be the last entry.
+        if (last === name) continue;
+        if (last !== undefined && last.id > name.id) ds.seenRdependsSorted = false;
+        list.push(name);
+      }
     }
   }
 
@@ -200,6 +219,7 @@ class Solver {
     if (ns.seen) return;
     ns.seen = true;
     ns.noIif = true;
+    this.#noteSeen(name);
     for (const p of name.providers) {
       const pkg = p.pkg;
       const ps = s.pkg(pkg);
