@@ -72,6 +72,7 @@ describeRealdata('plan figures on real module sets', () => {
         cacheDir: join(dir, 'cache'),
         mirrors: { 'https://apk.cgr.dev/chainguard': join(dir, 'repo') },
         fetchInProcess: true,
+        buildInProcess: true,
       });
       try {
         const locks = await resolveSetLocks(set, buildGraph(set), {
@@ -103,6 +104,7 @@ describeRealdata('plan figures on real module sets', () => {
         cacheDir: join(dir, 'cache'),
         mirrors: { 'https://dl-cdn.alpinelinux.org/alpine/v3.22/main': join(dir, 'repo') },
         fetchInProcess: true,
+        buildInProcess: true,
       });
       try {
         const stats = computePlanStats(await resolveSetLocks(set, buildGraph(set), { services }));

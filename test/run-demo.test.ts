@@ -50,6 +50,7 @@ async function runTargets(
     cacheDir: join(dir, `cache-${name}`),
     mirrors,
     fetchInProcess: true,
+    buildInProcess: true,
   });
   try {
     const out = join(dir, `out-${name}`);

@@ -4,7 +4,7 @@
  * the image builder. One instance serves one run; close it to stop its workers and connections.
  */
 import type { Keyring } from '../apk/keys.js';
-import { buildArchImage } from '../build/build-arch-image.js';
+import { BuildPool } from '../build/build-pool.js';
 import { FetchPool } from '../cache/fetch-pool.js';
 import { defaultCacheRoot } from '../cache/layout.js';
 import { PackageCache, type Coordination } from '../cache/package-cache.js';
@@ -26,6 +26,10 @@ export interface RealServicesOptions {
   fetchThreads?: number;
   /** Fetch in this thread (tests, tiny runs). */
   fetchInProcess?: boolean;
+  /** Build worker threads; default the build pool's own default. */
+  buildThreads?: number;
+  /** Build in this thread (tests, tiny runs). */
+  buildInProcess?: boolean;
   coordination?: Coordination;
   logger?: Logger;
 }
@@ -60,6 +64,10 @@ export function createRealServices(
     mirrors,
     offline: options.offline === true,
     ...(options.coordination ? { coordination: options.coordination } : {}),
+  });
+  const builder = new BuildPool({
+    ...(options.buildThreads === undefined ? {} : { maxThreads: options.buildThreads }),
+    ...(options.buildInProcess ? { inProcess: true, logger } : {}),
   });
   const keyrings = new Map<string, Promise<Keyring>>();
   const keyringOf = (entries: readonly string[], signal?: AbortSignal): Promise<Keyring> => {
@@ -100,7 +108,7 @@ export function createRealServices(
     },
     async buildArch(req, { blobsDir, signal }) {
       try {
-        return await buildArchImage(req, { blobsDir, signal, logger });
+        return await builder.run(req, { blobsDir, signal });
       } catch (err) {
         throw wrapError(`building ${req.arch}`, err, 'ERR_BUILD');
       }
@@ -111,6 +119,7 @@ export function createRealServices(
     },
     cacheStats: () => cache.stats(),
     async close() {
+      await builder.close();
       await fetcher.close();
       await client.close();
     },

@@ -83,6 +83,7 @@ export function register(program: Command, io: () => CliIo): void {
           cacheDir,
           offline: flags.offline === true,
           fetchInProcess: true,
+          buildInProcess: true,
           logger: cli.logger,
         });
         let locks;

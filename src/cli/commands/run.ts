@@ -95,6 +95,7 @@ export function register(program: Command, io: () => CliIo): void {
         cacheDir,
         mirrors,
         offline: flags.offline === true,
+        buildThreads: jobs,
         logger: cli.logger,
       });
 
