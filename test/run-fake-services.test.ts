@@ -97,11 +97,12 @@ function fakeServices(opts: { failBuild?: string; hangBuild?: string } = {}) {
     buildArch: async (req, { signal }) => {
       const names = req.packages.map((p) => p.name);
       if (opts.hangBuild && names.includes(opts.hangBuild)) {
-        await new Promise((_, reject) =>
+        await new Promise((_, reject) => {
+          if (signal.aborted) reject(new AbortError(signal.reason));
           signal.addEventListener('abort', () => reject(new AbortError(signal.reason)), {
             once: true,
-          }),
-        );
+          });
+        });
       }
       if (opts.failBuild && names.includes(opts.failBuild)) {
         throw new ApkgraphError('ERR_FILE_CONFLICT', `conflict in ${opts.failBuild}`);

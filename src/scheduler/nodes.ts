@@ -16,7 +16,7 @@ import { packagePin } from '../apk/types.js';
 import type { BuildPackage, BuildRequest } from '../build/types.js';
 import type { CacheStatus } from '../cache/counters.js';
 import type { CachedPackage } from '../cache/package-cache.js';
-import { ApkgraphError, InternalError, wrapError } from '../errors.js';
+import { ApkgraphError, InternalError, throwIfAborted, wrapError } from '../errors.js';
 import { nodeId, type GraphNode } from '../graph/build-graph.js';
 import { effectiveConfig, type ConfigOverrides } from '../moduleset/effective.js';
 import type { ModuleSet } from '../moduleset/types.js';
@@ -197,6 +197,7 @@ export function createNodeRunners<U>(
     const blobsDir = tempPathFor(outDir);
     try {
       await mkdir(blobsDir, { recursive: true });
+      throwIfAborted(ctx.signal);
       const results = await Promise.all(
         cfg.archs.map((lock) => {
           const req: BuildRequest = {
