@@ -1,8 +1,9 @@
 /**
- * Two processes prefetch the same 200 packages into one cache directory at the same time,
- * each with its own fetch worker pool. The per-entry locks must make every package download
- * exactly once in total (the server counts GETs), and the resulting cache must verify clean.
- * The children run the compiled code in dist/ (`npm run build` first; `npm test` does).
+ * Two processes prefetch the same 200 packages into one cache directory at the same time, each
+ * fetching in its main thread (worker pools are covered by cache-fetch-pool.test.ts). The
+ * per-entry locks must make every package download exactly once in total (the server counts
+ * GETs), and the resulting cache must verify clean. The children run the compiled code in
+ * dist/ (`npm run build` first; `npm test` does).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { PackageCache } from ${JSON.stringify(pathToFileURL(join(dist, 'cache/pa
 let input = '';
 for await (const c of process.stdin) input += c;
 const { root, pkgs } = JSON.parse(input);
-const fetcher = new FetchPool({ maxThreads: 2 });
+const fetcher = new FetchPool({ inProcess: true });
 const cache = new PackageCache({ root, fetcher });
 try {
   await cache.ensureAll(pkgs, { concurrency: 8 });
