@@ -14,6 +14,8 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempPathFor } from '../util/atomic.js';
 
+const FLUSH_BYTES = 1 << 20;
+
 /** An append-only body store backed by one temporary file. */
 export class BodySpool {
   readonly path: string;
@@ -22,6 +24,8 @@ export class BodySpool {
   #reader: FileHandle | undefined;
 
   #failed: Error | undefined;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
 
   private constructor(path: string) {
     this.path = path;
@@ -48,12 +52,24 @@ export class BodySpool {
   async append(chunk: Buffer): Promise<void> {
     if (this.#failed) throw this.#failed;
     this.#size += chunk.length;
-    if (!this.#out.write(chunk)) await once(this.#out, 'drain');
+    // Small files are the common case; one write per file would be one syscall per file.
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= FLUSH_BYTES) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const data = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (!this.#out.write(data)) await once(this.#out, 'drain');
   }
 
   /** Finishes writing; reads are allowed afterwards. */
   async seal(): Promise<void> {
     if (this.#reader) return;
+    await this.#flush();
     await new Promise<void>((resolve, reject) => {
       this.#out.once('error', reject);
       this.#out.end(() => resolve());
