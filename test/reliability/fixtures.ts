@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -262,4 +262,51 @@ export function startCli(args: readonly string[], opts: { cwd?: string } = {}): 
 /** Runs the CLI to the end. */
 export function runCli(args: readonly string[], opts: { cwd?: string } = {}): Promise<CliResult> {
   return startCli(args, opts).done;
+}
+
+interface OciDescriptor {
+  digest: string;
+  mediaType?: string;
+}
+
+/**
+ * Image directories under `out/<module>/<variant>` that are not whole: no index.json, or a
+ * blob that the index, a manifest or a nested index names is missing. Empty means no
+ * half-written image.
+ */
+export async function incompleteImages(out: string): Promise<string[]> {
+  const bad: string[] = [];
+  for (const module of await readdir(out).catch(() => [] as string[])) {
+    for (const variant of await readdir(join(out, module)).catch(() => [] as string[])) {
+      const dir = join(out, module, variant);
+      if (!(await imageIsWhole(dir))) bad.push(`${module}/${variant}`);
+    }
+  }
+  return bad;
+}
+
+async function imageIsWhole(dir: string): Promise<boolean> {
+  const blob = async (d: OciDescriptor): Promise<Buffer | undefined> =>
+    readFile(join(dir, 'blobs', ...d.digest.split(':'))).catch(() => undefined);
+  const index = await readFile(join(dir, 'index.json'), 'utf8').catch(() => undefined);
+  if (index === undefined || !existsSync(join(dir, 'oci-layout'))) return false;
+  const queue: OciDescriptor[] = (JSON.parse(index) as { manifests: OciDescriptor[] }).manifests;
+  while (queue.length > 0) {
+    const d = queue.pop() as OciDescriptor;
+    const bytes = await blob(d);
+    if (!bytes) return false;
+    if (d.mediaType?.includes('index') || d.mediaType?.includes('manifest')) {
+      const doc = JSON.parse(bytes.toString('utf8')) as {
+        manifests?: OciDescriptor[];
+        config?: OciDescriptor;
+        layers?: OciDescriptor[];
+      };
+      queue.push(
+        ...(doc.manifests ?? []),
+        ...(doc.config ? [doc.config] : []),
+        ...(doc.layers ?? []),
+      );
+    }
+  }
+  return true;
 }

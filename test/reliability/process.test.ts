@@ -1,0 +1,214 @@
+/**
+ * Whole processes: `node bin/apkgraph.js run` with prefetch on, against a bandwidth-capped
+ * repository server on 127.0.0.1, interrupted by SIGTERM or SIGKILL; two runs sharing one
+ * cache; a cache directory that cannot be used. Afterwards the cache must verify clean, no
+ * `.tmp-` file may be left, every image under the output directory must be whole, and the next
+ * run must succeed (`npm run build` first; `npm test` does).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanCache } from '../../src/cache/maintenance.js';
+import { writeModuleSet } from '../../src/moduleset/write.js';
+import { startRepoServer, type RepoServer } from '../../src/serve/repo-server.js';
+import {
+  expectCacheClean,
+  hasDist,
+  incompleteImages,
+  makeTemp,
+  removeTemp,
+  runCli,
+  startCli,
+  tempLeftovers,
+  writeRepo,
+  type CliProcess,
+  type TestRepo,
+} from './fixtures.js';
+
+const ARCH = 'x86_64';
+const PACKAGES = 12;
+const PAYLOAD = 96 * 1024;
+/** About 1.1 MiB of packages at 512 KiB/s: a run takes ~2 s, long enough to interrupt. */
+const BANDWIDTH = 512 * 1024;
+
+let tmp: string;
+let repo: TestRepo;
+let server: RepoServer;
+let set: string;
+let n = 0;
+
+beforeAll(async () => {
+  tmp = await makeTemp('proc');
+  repo = await writeRepo(
+    join(tmp, 'repo'),
+    [ARCH],
+    Array.from({ length: PACKAGES }, (_, i) => ({
+      name: `q${i}`,
+      payloadBytes: PAYLOAD,
+      depends: i % 4 === 0 ? [] : [`q${i - 1}`],
+    })),
+  );
+  server = await startRepoServer({ root: repo.dir, bandwidthBytesPerSec: BANDWIDTH });
+  set = join(tmp, 'set');
+  await writeModuleSet(set, {
+    settings: {
+      prefetch: true,
+      archs: [ARCH],
+      repositories: [server.url],
+      keyring: [repo.keyPath],
+    },
+    modules: {
+      m1: { apko: { contents: { packages: ['q3'] } }, module: { dev: false } },
+      m2: { apko: { contents: { packages: ['q7', 'q3'] } }, module: { dev: false } },
+      m3: { apko: { contents: { packages: ['q11'] } }, module: { dev: false } },
+    },
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await removeTemp(tmp);
+});
+
+function dirs(): { cache: string; out: string } {
+  const base = join(tmp, `case-${++n}`);
+  return { cache: join(base, 'cache'), out: join(base, 'out') };
+}
+
+function runArgs(cache: string, out: string): string[] {
+  return ['run', set, '--cache-dir', cache, '--out', out, '--jobs', '2'];
+}
+
+function apkGets(): number {
+  let total = 0;
+  for (const [path, c] of server.counts()) if (path.endsWith('.apk')) total += c.get;
+  return total;
+}
+
+/** Waits until the server has started sending package bodies (bounded). */
+async function waitForDownloads(proc: CliProcess): Promise<void> {
+  for (let i = 0; i < 1000 && apkGets() < 2; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  expect(apkGets(), 'the run never started downloading').toBeGreaterThanOrEqual(2);
+  expect(proc.pid).toBeGreaterThan(0);
+}
+
+/** After any interruption: nothing half-written; then a normal run completes the job. */
+async function expectRecoverable(
+  cache: string,
+  out: string,
+  killedLeftovers: readonly string[] = [],
+): Promise<void> {
+  expect(await incompleteImages(out)).toEqual([]);
+  expect(await tempLeftovers(out)).toEqual([]);
+  await expectCacheClean(cache);
+
+  const again = await runCli(runArgs(cache, out));
+  expect(again.stderr).not.toContain('error[');
+  expect(again.code).toBe(0);
+  expect(await incompleteImages(out)).toEqual([]);
+  expect((await tempLeftovers(cache)).sort()).toEqual([...killedLeftovers].sort());
+  expect(await tempLeftovers(out)).toEqual([]);
+  expect(await expectCacheClean(cache)).toBe(PACKAGES);
+}
+
+describe.skipIf(!hasDist)('apkgraph run interrupted', () => {
+  it('exits 130 on SIGTERM mid-prefetch, leaves nothing half-written, and reruns', async () => {
+    const { cache, out } = dirs();
+    server.resetCounts();
+    const proc = startCli(runArgs(cache, out));
+    await waitForDownloads(proc);
+    proc.kill('SIGTERM');
+    const res = await proc.done;
+    expect(res.stderr).toContain('SIGTERM: cancelling');
+    expect(res.code).toBe(130);
+    // A cancelled process cleans up after itself: no temporary file even before the next run.
+    expect(await tempLeftovers(cache)).toEqual([]);
+    await expectRecoverable(cache, out);
+  });
+
+  it('survives SIGKILL mid-prefetch: the next run succeeds and the cache verifies', async () => {
+    const { cache, out } = dirs();
+    server.resetCounts();
+    const proc = startCli(runArgs(cache, out));
+    await waitForDownloads(proc);
+    proc.kill('SIGKILL');
+    const res = await proc.done;
+    expect(res.signal).toBe('SIGKILL');
+    // A killed process cannot clean up: its temporary files stay, named by its pid, until
+    // `cache clean --leftovers` removes them. Nothing else may be left.
+    const killed = await tempLeftovers(cache);
+    expect(killed.filter((p) => !p.includes(`.${proc.pid}-`))).toEqual([]);
+    await expectRecoverable(cache, out, killed);
+    const cleaned = await cleanCache(cache, { leftoversOnly: true, minAgeMs: 0 });
+    expect(cleaned.paths.filter((p) => p.includes('.tmp-')).sort()).toEqual([...killed].sort());
+    expect(await tempLeftovers(cache)).toEqual([]);
+    expect(await expectCacheClean(cache)).toBe(PACKAGES);
+  });
+});
+
+describe.skipIf(!hasDist)('apkgraph run sharing a cache', () => {
+  it('downloads each package once in total when two runs share one cache', async () => {
+    const cache = dirs().cache;
+    const a = dirs().out;
+    const b = dirs().out;
+    server.resetCounts();
+    const [ra, rb] = await Promise.all([runCli(runArgs(cache, a)), runCli(runArgs(cache, b))]);
+    expect(ra.stderr).not.toContain('error[');
+    expect(rb.stderr).not.toContain('error[');
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    const perPackage = [...server.counts()]
+      .filter(([path]) => path.endsWith('.apk'))
+      .map(([path, c]) => [path, c.get] as const);
+    expect(perPackage).toHaveLength(PACKAGES);
+    expect(perPackage.filter(([, gets]) => gets !== 1)).toEqual([]);
+    expect(await expectCacheClean(cache)).toBe(PACKAGES);
+    expect(await incompleteImages(a)).toEqual([]);
+    expect(await incompleteImages(b)).toEqual([]);
+    expect(await tempLeftovers(cache)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasDist)('apkgraph run with an unusable cache directory', () => {
+  it('exits 1 with a clear error when the cache directory is a regular file', async () => {
+    // Tests run as root, where chmod 0555 does not stop writes; a file in the way does.
+    const { cache, out } = dirs();
+    await mkdir(join(cache, '..'), { recursive: true });
+    await writeFile(cache, 'not a directory\n');
+    const res = await runCli(runArgs(cache, out));
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/error\[ERR_(CACHE|IO)\]/);
+    expect(res.stderr).toContain(cache);
+    expect(await incompleteImages(out)).toEqual([]);
+  });
+
+  const full = join(process.env.TMPDIR ?? '/tmp', `apkgraph-rel-tmpfs-${process.pid}`);
+  const canMount = ((): boolean => {
+    if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+    try {
+      execFileSync('mkdir', ['-p', full]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', full], { stdio: 'ignore' });
+      execFileSync('umount', [full], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!canMount)('exits 1 on a full disk and leaves a clean cache on it', async () => {
+    const { out } = dirs();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', full]);
+    try {
+      const res = await runCli(runArgs(join(full, 'cache'), out));
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/error\[ERR_\w+\]: .*q\d+-1\.0-r0/);
+      expect(await tempLeftovers(full)).toEqual([]);
+      await expectCacheClean(join(full, 'cache'));
+      expect(await incompleteImages(out)).toEqual([]);
+    } finally {
+      execFileSync('umount', [full]);
+      await removeTemp(full);
+    }
+  });
+});
