@@ -94,7 +94,7 @@ describe('loadModuleSet', () => {
     });
     const err = await loadError();
     expect(err.code).toBe('ERR_CONFIG');
-    expect(err.message).toContain('apko.yaml:3:3: unknown apko field "contents.pacakges"');
+    expect(err.message).toContain('apko.yaml:3:3: unknown field "pacakges" in contents');
   });
 
   it('reports a YAML syntax error as ERR_CONFIG_YAML', async () => {

@@ -188,7 +188,7 @@ export async function loadModuleSet(
         hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit',
       });
     }
-    const apko = readApkoView(apkoText, apkoPath);
+    const apko = await readApkoView(apkoText, apkoPath);
     const modPath = join(mdir, 'module.yaml');
     const modText = await readOptional(modPath);
     const def: ModuleDef = {
