@@ -185,7 +185,7 @@ async function openSource(
       ...(signal ? { signal } : {}),
       limit: {
         bytes: limits.maxDataBytes + 2 * limits.maxControlBytes,
-        option: 'maxDataBytes (--max-data-bytes)',
+        option: 'the maxDataBytes limit of the package cache',
       },
     });
     return opened.body;

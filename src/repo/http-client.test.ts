@@ -60,7 +60,7 @@ describe('HttpClient', () => {
     expect(counts?.bytes).toBeLessThan(body.length * 1.25);
   });
 
-  it('honours 429 and succeeds afterwards', async () => {
+  it('retries after a 429 and succeeds', async () => {
     const url = await serve((n) => (n < 2 ? 'status429' : undefined));
     // Retry-After: 1 is capped by backoffMaxMs, so the test does not wait a second.
     const { bytes } = await fastClient().getBytes(url);

@@ -43,7 +43,7 @@ export interface HttpClientOptions {
 /** A byte limit together with the option that raises it, for the error message. */
 export interface SizeLimit {
   bytes: number;
-  /** e.g. `maxIndexBytes (--max-index-bytes)`. */
+  /** The option that raises it, e.g. `the maxIndexBytes option of the repository client`. */
   option: string;
 }
 
@@ -132,7 +132,7 @@ export class HttpClient {
     const attempts: Attempts = { used: 0 };
     const limit = options.limit ?? {
       bytes: this.#opts.maxBodyBytes,
-      option: 'maxBodyBytes (--max-body-bytes)',
+      option: 'the maxBodyBytes option of the HTTP client',
     };
     const res = await this.#send(url, 'GET', {}, attempts, options.signal);
     const etag = header(res, 'etag');
@@ -325,7 +325,7 @@ export class HttpClient {
         url,
         cause: err,
         hint: timeout
-          ? 'the server is slow or stalled; raise requestTimeoutMs (--timeout) or try later'
+          ? 'the server is slow or stalled; try again later, or raise the requestTimeoutMs option of the HTTP client'
           : 'check the network and the repository URL',
       },
     );

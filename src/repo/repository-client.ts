@@ -218,7 +218,10 @@ export class RepositoryClient {
     }
     const got = await this.http.getBytes(url, {
       ...opts,
-      limit: { bytes: this.#maxIndexBytes, option: 'maxIndexBytes (--max-index-bytes)' },
+      limit: {
+        bytes: this.#maxIndexBytes,
+        option: 'the maxIndexBytes option of the repository client',
+      },
     });
     this.#logger.debug('downloaded index', { url, etag: got.etag, bytes: got.bytes.length });
     // Named by the GET's ETag: the index may have changed since the HEAD.
