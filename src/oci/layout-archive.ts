@@ -3,6 +3,7 @@
  * oci-archive:FILE …` and `podman load` read. Entries are sorted with zero times, so the same
  * layout always gives the same archive; the file appears under its final name only when done.
  */
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
 export async function writeLayoutArchive(layoutDir: string, tarPath: string): Promise<void> {
   const out = await createAtomicWriteStream(tarPath);
   const write = async (buf: Buffer): Promise<void> => {
-    if (!out.stream.write(buf)) await new Promise((resolve) => out.stream.once('drain', resolve));
+    if (!out.stream.write(buf)) await once(out.stream, 'drain');
   };
   try {
     for (const path of await listFiles(layoutDir)) {
