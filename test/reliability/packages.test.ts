@@ -27,6 +27,8 @@ import {
   tempLeftovers,
   testKey,
   writeRepo,
+  hasDist,
+  runCli,
   type TestRepo,
 } from './fixtures.js';
 
@@ -201,6 +203,43 @@ describe('cache refuses bad packages', () => {
     expect(err.message).toContain('larger than 1024 bytes');
     expect(err.hint).toMatch(/data size limit/);
     await expectVictimRefusedCleanly(cache);
+  });
+});
+
+describe.skipIf(!hasDist)('damaged cache entries', () => {
+  it('cache verify exits 1 with ERR_CACHE_CORRUPT, --fix removes it, the next fetch repairs it', async () => {
+    const cache = newCache();
+    const first = await cache.ensure(ref('victim'));
+    // A byte flipped on disk after the entry was published (bit rot, a stray editor).
+    const data = Buffer.from(await readFile(first.dataPath));
+    const at = Math.floor(data.length / 2);
+    data[at] = (data[at] ?? 0) ^ 0x40;
+    await writeFile(first.dataPath, data);
+
+    const verify = await runCli(['cache', 'verify', '--cache-dir', cacheRoot]);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain('error[ERR_CACHE_CORRUPT]');
+    expect(verify.stdout).toContain('victim-1.0-r0');
+    expect(verify.stderr).toContain('cache verify --fix');
+
+    const fix = await runCli(['cache', 'verify', '--fix', '--cache-dir', cacheRoot]);
+    expect(fix.code).toBe(0);
+    expect(fix.stdout).toContain('1 removed');
+
+    const again = await newCache().ensure(ref('victim'));
+    expect(again.status).toBe('miss');
+    expect(await expectCacheClean(cacheRoot)).toBe(1);
+    expect(await tempLeftovers(cacheRoot)).toEqual([]);
+  });
+
+  it('the cache itself notices a damaged entry and fetches it again', async () => {
+    const first = await newCache().ensure(ref('victim'));
+    await writeFile(first.dataPath, Buffer.alloc(10));
+    const cache = newCache();
+    const again = await cache.ensure(ref('victim'));
+    expect(again.status).toBe('miss');
+    expect(cache.stats().repaired).toBe(1);
+    expect(await expectCacheClean(cacheRoot)).toBe(1);
   });
 });
 
