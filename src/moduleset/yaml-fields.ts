@@ -5,16 +5,12 @@
  * can point at `file:line:col` and show the offending line with a marker under it. Unknown keys
  * are errors: a typo such as `depend_on` must not silently mean "no dependencies".
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { ApkgraphError, type ErrorCode } from '../errors.js';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import { configError, parseYamlDocument, positionOf, type YamlDocument } from '../config/yaml.js';
+import type { ApkgraphError } from '../errors.js';
 
-/** A parsed YAML file and what is needed to point into it. */
-export interface YamlFile {
-  path: string;
-  text: string;
-  doc: Document.Parsed;
-  lines: LineCounter;
-}
+/** A parsed YAML file and what is needed to point into it (the apko parser's document). */
+export type YamlFile = YamlDocument;
 
 /** Where something was declared: a file and a 1-based line and column. */
 export interface SourcePos {
@@ -25,23 +21,12 @@ export interface SourcePos {
 
 /** Parses `text`; syntax errors become ERR_CONFIG_YAML at the first error's position. */
 export function parseYamlFile(text: string, path: string): YamlFile {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const file: YamlFile = { path, text, doc, lines };
-  const first = doc.errors[0];
-  if (first) {
-    throw yamlError(file, first.pos[0], 'ERR_CONFIG_YAML', first.message.split('\n')[0] ?? '', {
-      hint: 'fix the YAML syntax at that position',
-    });
-  }
-  return file;
+  return parseYamlDocument(text, path);
 }
 
 /** The position of a node (or of the document start when there is none). */
 export function posOf(file: YamlFile, node: Node | null | undefined): SourcePos {
-  const offset = node?.range?.[0] ?? 0;
-  const { line, col } = file.lines.linePos(offset);
-  return { path: file.path, line, column: col };
+  return { path: file.file, ...positionOf(file, node?.range?.[0] ?? 0) };
 }
 
 /** `file:line:col`. */
@@ -49,34 +34,14 @@ export function formatPos(pos: SourcePos): string {
   return `${pos.path}:${pos.line}:${pos.column}`;
 }
 
-/** An error at `offset` in `file`, with the offending line and a marker under the column. */
-export function yamlError(
-  file: YamlFile,
-  offset: number,
-  code: ErrorCode,
-  message: string,
-  extra: { hint?: string } = {},
-): ApkgraphError {
-  const { line, col } = file.lines.linePos(offset);
-  const source = file.text.split(/\r?\n/)[line - 1] ?? '';
-  const gutter = String(line);
-  const snippet = `\n  ${gutter} | ${source}\n  ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, col - 1))}^`;
-  return new ApkgraphError(code, `${file.path}:${line}:${col}: ${message}${snippet}`, {
-    path: file.path,
-    line,
-    column: col,
-    ...extra,
-  });
-}
-
-/** An ERR_CONFIG error pointing at `node`. */
+/** An ERR_CONFIG error at `node`, with the offending line and a marker under the column. */
 export function nodeError(
   file: YamlFile,
   node: Node | null | undefined,
   message: string,
   hint?: string,
 ): ApkgraphError {
-  return yamlError(file, node?.range?.[0] ?? 0, 'ERR_CONFIG', message, hint ? { hint } : {});
+  return configError(file, node, message, hint);
 }
 
 /** A top-level mapping entry: its key node and value node. */
