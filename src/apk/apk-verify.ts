@@ -92,7 +92,11 @@ export async function inspectApkFile(
         ? read.reason
         : split.reason;
     if (err instanceof ApkgraphError) throw err;
-    throw new ApkgraphError('ERR_IO', `cannot read ${path}`, { path, cause: err });
+    throw new ApkgraphError('ERR_IO', `cannot read ${path}: ${(err as Error).message}`, {
+      path,
+      hint: 'check that the file exists and is readable',
+      cause: err,
+    });
   }
   if (read.status === 'rejected') throw read.reason;
   const sections = split.value;

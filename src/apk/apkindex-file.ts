@@ -235,7 +235,11 @@ export async function readApkIndexFile(
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new ApkgraphError('ERR_IO', `cannot read index ${path}`, { path, cause: err });
+    throw new ApkgraphError('ERR_IO', `cannot read index ${path}: ${(err as Error).message}`, {
+      path,
+      hint: 'check that the file exists and is readable',
+      cause: err,
+    });
   }
   return readApkIndex(bytes, { source: path, ...opts });
 }
