@@ -5,8 +5,10 @@
  * the package, publishes no entry for it, leaves no `.tmp-` file, and still serves and verifies
  * the packages that were fine.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyApkFile } from '../../src/apk/apk-verify.js';
 import { writeApk } from '../../src/apk/apk-writer.js';
@@ -203,6 +205,26 @@ describe('cache refuses bad packages', () => {
     expect(err.message).toContain('larger than 1024 bytes');
     expect(err.hint).toMatch(/data size limit/);
     await expectVictimRefusedCleanly(cache);
+  });
+});
+
+describe('abandoned locks', () => {
+  it('breaks the lock of a process that died and fetches the package', async () => {
+    // A real pid that is certainly gone: a child that has already exited.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const cache = newCache();
+    const lockPath = cache.entryPaths(ref('victim')).lockPath;
+    await mkdir(dirname(lockPath), { recursive: true });
+    await writeFile(
+      lockPath,
+      JSON.stringify({ pid: dead, host: hostname(), time: Date.now(), token: 'abandoned' }),
+    );
+    const got = await cache.ensure(ref('victim'));
+    expect(got.status).toBe('miss');
+    const left = await readdir(dirname(lockPath));
+    expect(left.filter((n) => n.startsWith('.lock'))).toEqual([]);
+    expect(await expectCacheClean(cacheRoot)).toBe(1);
+    expect(await tempLeftovers(cacheRoot)).toEqual([]);
   });
 });
 

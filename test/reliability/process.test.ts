@@ -212,3 +212,17 @@ describe.skipIf(!hasDist)('apkgraph run with an unusable cache directory', () =>
     }
   });
 });
+
+describe.skipIf(!hasDist)('apkgraph run --offline', () => {
+  it('exits 1 with ERR_OFFLINE_MISSING on an empty cache and contacts no server', async () => {
+    const { cache, out } = dirs();
+    server.resetCounts();
+    const res = await runCli([...runArgs(cache, out), '--offline']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_OFFLINE_MISSING]');
+    expect(res.stderr).toContain('APKINDEX');
+    expect(res.stderr).toMatch(/hint: .*online/);
+    expect(server.counts().size).toBe(0);
+    expect(await incompleteImages(out)).toEqual([]);
+  });
+});
