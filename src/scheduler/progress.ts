@@ -85,6 +85,7 @@ export class ProgressTracker {
 /** The closing summary: what ran and the measured hit rate next to the ideal one. */
 export function summaryText(input: {
   ok: boolean;
+  cancelled?: boolean;
   durationMs: number;
   nodes: Record<string, number>;
   cache: CacheCounters;
@@ -94,7 +95,7 @@ export function summaryText(input: {
 }): string {
   const c = input.cache;
   const lines = [
-    `${input.ok ? 'finished' : 'FAILED'} in ${(input.durationMs / 1000).toFixed(1)} s: ` +
+    `${input.ok ? 'finished' : input.cancelled ? 'CANCELLED' : 'FAILED'} in ${(input.durationMs / 1000).toFixed(1)} s: ` +
       Object.entries(input.nodes)
         .filter(([, n]) => n > 0)
         .map(([k, n]) => `${n} ${k}`)

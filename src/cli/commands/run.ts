@@ -150,6 +150,7 @@ export function register(program: Command, io: () => CliIo): void {
         cli.out(
           summaryText({
             ok: result.ok,
+            cancelled: controller.signal.aborted,
             durationMs: result.durationMs,
             nodes: report.totals.nodes,
             cache: report.totals.measured,
