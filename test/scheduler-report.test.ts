@@ -35,6 +35,7 @@ const measured = {
   coalesced: 0,
   miss: 2,
   failed: 0,
+  bytesDownloaded: 0,
   hitRate: 1 / 3,
 } as CacheCounters;
 
