@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { newPackageRecord, type PackageRecord } from '../apk/types.js';
 import type { ApkgraphError } from '../errors.js';
 import { resolve } from './resolve.js';
-import { buildUniverse, type Repository } from './universe.js';
+import { buildUniverse, murmur3, type Repository } from './universe.js';
 
 function pkg(name: string, version: string, extra: Partial<PackageRecord> = {}): PackageRecord {
   return { ...newPackageRecord(name, version, 'x86_64'), installedSize: 100, ...extra };
@@ -155,5 +155,19 @@ describe('resolve', () => {
 
   it('rejects a malformed constraint with ERR_CONSTRAINT', () => {
     expect(failure(['busybox=abc'], [main(pkg('busybox', '1.0-r0'))]).code).toBe('ERR_CONSTRAINT');
+  });
+});
+
+describe('murmur3', () => {
+  it('matches the reference MurmurHash3 x86_32 vectors', () => {
+    const e = new TextEncoder();
+    expect(murmur3(e.encode(''), 0)).toBe(0);
+    expect(murmur3(e.encode(''), 1)).toBe(0x514e28b7);
+    expect(murmur3(e.encode('a'), 0)).toBe(0x3c2569b2);
+    expect(murmur3(e.encode('abcd'), 0)).toBe(0x43ed676a);
+    expect(murmur3(e.encode('hello'), 0)).toBe(0x248bfa47);
+    expect(murmur3(e.encode('The quick brown fox jumps over the lazy dog'), 0x9747b28c)).toBe(
+      0x2fa826cd,
+    );
   });
 });

@@ -41,7 +41,7 @@ export interface NameState {
   requirements: Requirement[];
   /**
    * The seen names among the universe's `rdepends` of this name, kept in the same order (by
-   * name id). Re-examining reverse dependencies only needs these, and libc's full list holds
+   * name rank). Re-examining reverse dependencies only needs these, and libc's full list holds
    * thousands of names a solve never touches.
    */
   seenRdepends: NameNode[];

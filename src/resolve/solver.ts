@@ -155,7 +155,7 @@ class Solver {
   #reevaluateReverseDeps(name: NameNode): void {
     const ns = this.#s.name(name);
     if (!ns.seenRdependsSorted) {
-      ns.seenRdepends.sort((a, b) => a.id - b.id);
+      ns.seenRdepends.sort((a, b) => a.rank - b.rank);
       ns.seenRdependsSorted = true;
     }
     for (const n0 of ns.seenRdepends) {
@@ -174,7 +174,7 @@ class Solver {
         // Only `name` is pushed during this call and it was in no list before (it was not
         // seen), so a duplicate can only be the last entry.
         if (last === name) continue;
-        if (last !== undefined && last.id > name.id) ds.seenRdependsSorted = false;
+        if (last !== undefined && last.rank > name.rank) ds.seenRdependsSorted = false;
         list.push(name);
       }
     }

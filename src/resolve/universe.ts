@@ -25,6 +25,12 @@ export interface Repository {
 export interface NameNode {
   readonly id: number;
   readonly name: string;
+  /**
+   * Position in apk-tools' name hash table walk (bucket, then newest first). apk builds its
+   * reverse-dependency lists in that walk, and their order decides which names the solver
+   * re-examines first, so it is reproduced exactly.
+   */
+  rank: number;
   /** Packages that are or provide this name, in repository then index order. */
   readonly providers: Provider[];
   /** Names whose providers depend on this name (apk's `rdepends`). */
@@ -108,7 +114,7 @@ export function buildUniverse(
   const intern = (name: string): NameNode => {
     let node = names.get(name);
     if (node === undefined) {
-      node = { id: names.size, name, providers: [], rdepends: [], rinstallIf: [] };
+      node = { id: names.size, name, rank: 0, providers: [], rdepends: [], rinstallIf: [] };
       names.set(name, node);
     }
     return node;
@@ -154,7 +160,9 @@ export function buildUniverse(
         known.repos |= bit;
         continue;
       }
+      // Names are created in apk's parse order (P, D, p, i), which fixes their hash order.
       const name = intern(record.name);
+      const depends = record.depends.map(toDep).filter((d): d is Dep => d !== null);
       const provides = record.provides.map((p) => {
         const eq = p.indexOf('=');
         return eq < 0
@@ -166,7 +174,7 @@ export function buildUniverse(
         record,
         name,
         version: record.version,
-        depends: record.depends.map(toDep).filter((d): d is Dep => d !== null),
+        depends,
         provides,
         installIf: record.installIf.map(toDep).filter((d): d is Dep => d !== null),
         providerPriority: record.providerPriority ?? 0,
@@ -179,6 +187,7 @@ export function buildUniverse(
       for (const p of provides) p.name.providers.push({ pkg, version: p.version });
     }
   });
+  rankLikeApk(names);
   linkReverseEdges(names);
 
   return {
@@ -205,6 +214,64 @@ export function buildUniverse(
   };
 }
 
+/** apk-tools 2.14 keeps names in a hash table of this many buckets. */
+const APK_NAME_BUCKETS = 20000;
+
+/** MurmurHash3 (x86, 32-bit), which apk-tools 2.14 uses for names, seeded with 5381. */
+export function murmur3(bytes: Uint8Array, seed: number): number {
+  const c1 = 0xcc9e2d51;
+  const c2 = 0x1b873593;
+  let h = seed >>> 0;
+  const blocks = bytes.length >> 2;
+  for (let i = 0; i < blocks; i++) {
+    const o = i * 4;
+    let k =
+      ((bytes[o] as number) |
+        ((bytes[o + 1] as number) << 8) |
+        ((bytes[o + 2] as number) << 16) |
+        ((bytes[o + 3] as number) << 24)) >>>
+      0;
+    k = Math.imul(k, c1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, c2);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
+  }
+  const tail = blocks * 4;
+  const rest = bytes.length & 3;
+  if (rest > 0) {
+    let k = 0;
+    if (rest === 3) k ^= (bytes[tail + 2] as number) << 16;
+    if (rest >= 2) k ^= (bytes[tail + 1] as number) << 8;
+    k ^= bytes[tail] as number;
+    k = Math.imul(k, c1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, c2);
+    h ^= k;
+  }
+  h ^= bytes.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Sets each name's rank: apk walks buckets in order, each from its newest name. */
+function rankLikeApk(names: Map<string, NameNode>): void {
+  const encoder = new TextEncoder();
+  const keyed = [...names.values()].map((n) => ({
+    n,
+    bucket: murmur3(encoder.encode(n.name), 5381) % APK_NAME_BUCKETS,
+  }));
+  keyed.sort((a, b) => a.bucket - b.bucket || b.n.id - a.n.id);
+  keyed.forEach((k, i) => {
+    k.n.rank = i;
+  });
+}
+
 /**
  * Fills `rdepends` and `rinstallIf`: for each name N, every name that a provider of N depends
  * on (or has an install_if on) lists N once. The solver re-examines these when a name changes.
@@ -212,7 +279,8 @@ export function buildUniverse(
 function linkReverseEdges(names: Map<string, NameNode>): void {
   const lastDep = new Map<NameNode, NameNode>();
   const lastIif = new Map<NameNode, NameNode>();
-  for (const node of names.values()) {
+  const byRank = [...names.values()].sort((a, b) => a.rank - b.rank);
+  for (const node of byRank) {
     for (const p of node.providers) {
       for (const d of p.pkg.depends) {
         if (lastDep.get(d.name) === node) continue;
