@@ -132,10 +132,11 @@ function isStale(info: LockInfo | undefined, mtimeMs: number, staleMs: number): 
   if (Date.now() - mtimeMs > staleMs) return true;
   // An empty or half-written lock is being created right now, unless it is old (above).
   if (!info) return false;
-  return info.host === HOST && !isAlive(info.pid);
+  return info.host === HOST && !isProcessAlive(info.pid);
 }
 
-function isAlive(pid: number): boolean {
+/** True if a process with this pid exists on this host. */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -16,6 +16,8 @@ import { ApkgraphError, AbortError, throwIfAborted, wrapError } from '../errors.
 import type { HttpClient } from '../repo/http-client.js';
 import type { FetchSource } from '../repo/location.js';
 import { createAtomicWriteStream, TEMP_PREFIX, writeFileAtomic } from '../util/atomic.js';
+import { isProcessAlive } from './entry-lock.js';
+import { cacheFsError } from './fs-errors.js';
 import { splitApk } from '../apk/apk-reader.js';
 
 /** The work order for one package. Structured-clone data only. */
@@ -63,8 +65,15 @@ export async function runFetchTask(
   const { signal } = deps;
   const limits = { ...DEFAULT_SECTION_LIMITS, ...task.limits };
   throwIfAborted(signal);
-  await mkdir(task.dir, { recursive: true });
-  const data = await createAtomicWriteStream(join(task.dir, 'data.dat.tar.gz'));
+  let data: Awaited<ReturnType<typeof createAtomicWriteStream>>;
+  try {
+    await mkdir(task.dir, { recursive: true });
+    data = await createAtomicWriteStream(join(task.dir, 'data.dat.tar.gz'));
+  } catch (err) {
+    throw wrapError(`fetching ${task.label}`, cacheFsError(err, task.dir), 'ERR_IO', {
+      package: task.label,
+    });
+  }
   let bytesRead = 0;
   // The splitter destroys its sinks with its own error when it fails; an 'error' event with no
   // listener would crash the thread. Write errors (a full disk) are kept and rethrown here.
@@ -146,7 +155,10 @@ export async function runFetchTask(
   } catch (err) {
     await data.abort();
     if (signal?.aborted) throw new AbortError(signal.reason);
-    throw wrapError(`fetching ${task.label}`, err, 'ERR_IO', { package: task.label });
+    // A failed write (a full disk) surfaces in the splitter as "reader stopped early"; the
+    // write error itself is what the user needs to see.
+    const cause = cacheFsError(writeError ?? err, task.dir);
+    throw wrapError(`fetching ${task.label}`, cause, 'ERR_IO', { package: task.label });
   }
 }
 
@@ -158,6 +170,23 @@ export async function removeOwnTempFiles(dir: string): Promise<void> {
     names
       .filter((n) => n.startsWith(TEMP_PREFIX) && n.includes(mine))
       .map((n) => rm(join(dir, n), { force: true })),
+  );
+}
+
+/**
+ * Removes temporary files and moved-aside locks in `dir` whose writer process is gone (killed
+ * mid-download). Call it only while holding the entry's lock, so no live writer in a process
+ * that coordinates can be affected. Writers are identified by the pid in the temporary name,
+ * so this assumes the processes sharing the cache run on one host.
+ */
+export async function removeDeadTempFiles(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (n) => {
+      const pid = /^\.tmp-.*\.(\d+)-[0-9a-f]+$/.exec(n)?.[1] ?? /\.lock\.stale-(\d+)-/.exec(n)?.[1];
+      if (pid !== undefined && !isProcessAlive(Number(pid)))
+        await rm(join(dir, n), { force: true });
+    }),
   );
 }
 

@@ -148,6 +148,32 @@ describe('PackageCache', () => {
     expect(gets(records[0]!)).toBe(1);
   });
 
+  it('removes temporary files of a killed process when it fetches the package', async () => {
+    const cache = makeCache();
+    const pkg = ref(records[2]!);
+    const { dir } = cache.entryPaths(pkg);
+    await mkdir(dir, { recursive: true });
+    // pid 2^22+1 is above Linux's pid_max default, so no such process is alive.
+    const dead = '.tmp-data.dat.tar.gz.4194305-0badf00d';
+    const live = `.tmp-data.dat.tar.gz.${process.pid}-0badf00d`;
+    await writeFile(join(dir, dead), 'partial');
+    await writeFile(join(dir, live), 'someone else in this process');
+    await cache.ensure(pkg);
+    const names = await readdir(dir);
+    expect(names).not.toContain(dead);
+    expect(names).toContain(live);
+  });
+
+  it('explains a cache directory that is a file', async () => {
+    await writeFile(join(tmp, 'not-a-dir'), 'x');
+    const pool = new FetchPool({ inProcess: true });
+    pools.push(pool);
+    const cache = new PackageCache({ root: join(tmp, 'not-a-dir'), fetcher: pool });
+    const err: unknown = await cache.ensure(ref(records[0]!)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_CACHE' });
+    expect((err as { hint?: string }).hint).toContain('--cache-dir');
+  });
+
   it('breaks a lock left by a dead process', async () => {
     const cache = makeCache();
     const pkg = ref(records[0]!);

@@ -18,11 +18,12 @@ import { join } from 'node:path';
 import { ApkgraphError, AbortError, throwIfAborted, wrapError } from '../errors.js';
 import { nullLogger, type Logger } from '../log/logger.js';
 import { fetchSource, packageLocation, type MirrorMap } from '../repo/location.js';
+import { cacheFsError } from './fs-errors.js';
 import { CounterSet, type CacheCounters, type CacheStatus } from './counters.js';
 import { inspectEntry, type EntryFiles } from './entry-check.js';
 import { tryLock, waitForUnlock } from './entry-lock.js';
-import type { SectionLimits } from './fetch-task.js';
 import type { FetchRunner } from './fetch-pool.js';
+import { removeDeadTempFiles, type SectionLimits } from './fetch-task.js';
 import { CacheLayout, checksumToHex, type EntryPaths, type PackageRef } from './layout.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -115,7 +116,8 @@ export class PackageCache {
     } catch (err) {
       this.#counters.record('failed', performance.now() - started);
       if (err instanceof AbortError) throw err;
-      throw wrapError(`caching ${label}`, err, 'ERR_CACHE', { package: label });
+      const cause = cacheFsError(err, this.layout.root);
+      throw wrapError(`caching ${label}`, cause, 'ERR_CACHE', { package: label });
     }
   }
 
@@ -177,6 +179,8 @@ export class PackageCache {
           // Another process may have finished between our check and our lock.
           const again = await this.#check(pkg, paths.dir);
           if (again) return { ...again, status: waited ? 'coalesced' : 'hit' };
+          // A process killed mid-download left its temporary files here; they are ours now.
+          await removeDeadTempFiles(paths.dir);
           return { ...(await this.#download(pkg, paths.dir, signal)), status: 'miss' };
         } finally {
           await lock.release();
