@@ -54,10 +54,12 @@ describe('renderChart', () => {
 });
 
 describe('niceCeil', () => {
-  it('rounds up to 1, 2 or 5 times a power of ten', () => {
-    expect(niceCeil(0.3)).toBe(0.5);
-    expect(niceCeil(7)).toBe(10);
-    expect(niceCeil(13)).toBe(20);
+  it('rounds up to a round number close above the maximum', () => {
+    expect(niceCeil(0.3)).toBeCloseTo(0.3, 10);
+    expect(niceCeil(7)).toBe(8);
+    expect(niceCeil(13)).toBe(15);
+    expect(niceCeil(212)).toBe(250);
+    expect(niceCeil(1000)).toBe(1000);
     expect(niceCeil(0)).toBe(1);
   });
 });

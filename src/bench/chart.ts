@@ -37,11 +37,11 @@ function esc(s: string): string {
     .replace(/"/g, '&quot;');
 }
 
-/** A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten, at least `max`. */
+/** A round upper bound for an axis, at least `max`, so the data fills most of the panel. */
 export function niceCeil(max: number): number {
   if (!(max > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 5, 10]) if (m * p >= max) return m * p;
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= max) return m * p;
   return 10 * p;
 }
 
@@ -80,13 +80,6 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
     `<text x="${p.left + PANEL_W / 2}" y="${TOP + PANEL_H + 38}" text-anchor="middle">jobs</text>`,
     `<text transform="translate(${p.left - 52} ${TOP + PANEL_H / 2}) rotate(-90)" text-anchor="middle">${esc(p.yLabel)}</text>`,
   );
-  if (ideal !== undefined) {
-    const yy = y(ideal).toFixed(1);
-    out.push(
-      `<line x1="${p.left}" y1="${yy}" x2="${p.left + PANEL_W}" y2="${yy}" stroke="#555" stroke-dasharray="6 4"/>`,
-      `<text x="${p.left + PANEL_W - 4}" y="${(y(ideal) - 6).toFixed(1)}" text-anchor="end" fill="#555">ideal ${esc(p.yFormat(ideal))}</text>`,
-    );
-  }
   for (const s of STRATEGIES) {
     const pts = rows
       .filter((r) => r.strategy === s && r.ok && Number.isFinite(p.value(r)))
@@ -99,6 +92,14 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
         ([a, b]) =>
           `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="${STROKE[s].r}" fill="${COLORS[s]}"/>`,
       ),
+    );
+  }
+  // Drawn last, thin and dashed, so it stays visible where a strategy sits on it.
+  if (ideal !== undefined) {
+    const yy = y(ideal).toFixed(1);
+    out.push(
+      `<line x1="${p.left}" y1="${yy}" x2="${p.left + PANEL_W}" y2="${yy}" stroke="#555" stroke-dasharray="6 4"/>`,
+      `<text x="${p.left + PANEL_W - 4}" y="${(y(ideal) - 6).toFixed(1)}" text-anchor="end" fill="#555">ideal ${esc(p.yFormat(ideal))}</text>`,
     );
   }
   return out;
