@@ -277,19 +277,21 @@ function rankLikeApk(names: Map<string, NameNode>): void {
  * on (or has an install_if on) lists N once. The solver re-examines these when a name changes.
  */
 function linkReverseEdges(names: Map<string, NameNode>): void {
-  const lastDep = new Map<NameNode, NameNode>();
-  const lastIif = new Map<NameNode, NameNode>();
+  // The last name recorded in each list, as id + 1, so a list gets each name once.
+  const lastDep = new Int32Array(names.size);
+  const lastIif = new Int32Array(names.size);
   const byRank = [...names.values()].sort((a, b) => a.rank - b.rank);
   for (const node of byRank) {
+    const mark = node.id + 1;
     for (const p of node.providers) {
       for (const d of p.pkg.depends) {
-        if (lastDep.get(d.name) === node) continue;
-        lastDep.set(d.name, node);
+        if (lastDep[d.name.id] === mark) continue;
+        lastDep[d.name.id] = mark;
         d.name.rdepends.push(node);
       }
       for (const d of p.pkg.installIf) {
-        if (lastIif.get(d.name) === node) continue;
-        lastIif.set(d.name, node);
+        if (lastIif[d.name.id] === mark) continue;
+        lastIif[d.name.id] = mark;
         d.name.rinstallIf.push(node);
       }
     }
