@@ -91,9 +91,10 @@ describe.skipIf(!hasDist)('apkgraph run with bad configs', () => {
       a: { apko: { contents: { packages: ['p1'], pakages: ['p2'] } } },
     });
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/error\[ERR_CONFIG\]: .*a\/apko\.yaml:\d+:\d+: unknown apko field/);
-    expect(res.stderr).toContain('"contents.pakages"');
-    expect(res.stderr).toMatch(/hint: apko accepts: .*packages/);
+    // Codes and positions are stable; the prose around them may change.
+    expect(res.stderr).toMatch(/error\[ERR_CONFIG\]: .*a\/apko\.yaml:4:3: .*unknown/);
+    expect(res.stderr).toContain('pakages');
+    expect(res.stderr).toMatch(/hint: .*packages/);
     await expectNoImage(out, cache);
   });
 
@@ -103,7 +104,7 @@ describe.skipIf(!hasDist)('apkgraph run with bad configs', () => {
     });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/error\[ERR_CONFIG\]: .*a\/apko\.yaml:2:13/);
-    expect(res.stderr).toContain('contents.packages must be a list of strings');
+    expect(res.stderr).toContain('contents.packages must be a list');
     await expectNoImage(out, cache);
   });
 
