@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +97,29 @@ describe('RepositoryClient', () => {
     expect((await client().loadIndex(server.url, ARCH, { keyring })).from).toBe('network');
     expect(server.counts().get(INDEX)?.get).toBe(2);
     const offline = await client({ offline: true }).loadIndex(server.url, ARCH, { keyring });
+    expect(offline.index.packages).toHaveLength(2);
+  });
+
+  it('downloads an index again when its cached copy is damaged', async () => {
+    const first = await client().loadIndex(server.url, ARCH, { keyring });
+    await writeFile(first.path!, (await readFile(first.path!)).subarray(0, 100));
+    const again = await client().loadIndex(server.url, ARCH, { keyring });
+    expect(again.from).toBe('network');
+    expect(again.index.packages).toHaveLength(2);
+    expect(server.counts().get(INDEX)?.get).toBe(2);
+    expect((await readFile(first.path!)).length).toBeGreaterThan(100);
+  });
+
+  it('falls back to an older cached index offline when the newest is damaged', async () => {
+    const older = await client().loadIndex(server.url, ARCH, { keyring });
+    await writeIndex(['a', 'b', 'c']);
+    const newer = await client().loadIndex(server.url, ARCH, { keyring });
+    expect(newer.path).not.toBe(older.path);
+    const past = new Date(Date.now() - 60_000);
+    await utimes(older.path!, past, past);
+    await writeFile(newer.path!, 'garbage');
+    const offline = await client({ offline: true }).loadIndex(server.url, ARCH, { keyring });
+    expect(offline.path).toBe(older.path);
     expect(offline.index.packages).toHaveLength(2);
   });
 

@@ -15,12 +15,18 @@
  * directory is shared and writable, so its contents are not trusted on their own.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readApkIndex, type ApkIndex } from '../apk/apkindex-file.js';
 import { loadKeyring, type Keyring } from '../apk/keys.js';
 import { CacheLayout } from '../cache/layout.js';
-import { AbortError, ApkgraphError, throwIfAborted, wrapError } from '../errors.js';
+import {
+  AbortError,
+  ApkgraphError,
+  isApkgraphError,
+  throwIfAborted,
+  wrapError,
+} from '../errors.js';
 import { nullLogger, type Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { HttpClient, type HttpClientOptions } from './http-client.js';
@@ -65,6 +71,10 @@ export interface LoadedIndex {
 }
 
 const DEFAULT_MAX_INDEX = 64 * 1024 * 1024;
+
+function isCode(err: unknown, code: string): boolean {
+  return isApkgraphError(err) && err.code === code;
+}
 
 /** An index's bytes as fetched this run, before verification. */
 interface RawIndex {
@@ -156,9 +166,24 @@ export class RepositoryClient {
     location: string,
     options: LoadIndexOptions,
   ): Promise<LoadedIndex> {
-    const raw = await this.#raw(repository, arch, url, options.signal);
-    // Verify before caching: an index that fails its signature must not land in the cache.
-    const index = this.#parse(raw.bytes, location, options);
+    let raw = await this.#raw(repository, arch, url, options.signal);
+    let index: ApkIndex;
+    try {
+      // Verify before caching: an index that fails its signature must not land in the cache.
+      index = this.#parse(raw.bytes, location, options);
+    } catch (err) {
+      // A damaged cached copy (truncated, altered) is removed and fetched again, as damaged
+      // package entries are. An untrusted signer would fail the same way on a fresh copy.
+      if (raw.from !== 'cache' || raw.path === undefined || isCode(err, 'ERR_UNTRUSTED')) throw err;
+      this.#logger.warn('damaged cached index, downloading it again', {
+        path: raw.path,
+        reason: err instanceof Error ? err.message : String(err),
+      });
+      await rm(raw.path, { force: true });
+      await this.#forget(url, raw);
+      raw = await this.#raw(repository, arch, url, options.signal);
+      index = this.#parse(raw.bytes, location, options);
+    }
     if (raw.pendingPath !== undefined) {
       const path = raw.pendingPath;
       raw.pendingPath = undefined;
@@ -202,6 +227,12 @@ export class RepositoryClient {
     }
   }
 
+  /** Drops the memoised bytes for `url` if they are still `raw` (not already replaced). */
+  async #forget(url: string, raw: RawIndex): Promise<void> {
+    const current = this.#rawIndexes.get(url);
+    if (current && (await current.catch(() => undefined)) === raw) this.#rawIndexes.delete(url);
+  }
+
   async #fetchRaw(
     repository: string,
     arch: string,
@@ -242,13 +273,13 @@ export class RepositoryClient {
   ): Promise<LoadedIndex> {
     const dir = this.#layout?.indexDir(repository, arch);
     const names = dir ? await readdir(dir).catch(() => [] as string[]) : [];
-    let newest: { path: string; mtimeMs: number } | undefined;
+    const found: Array<{ path: string; mtimeMs: number }> = [];
     for (const n of names.filter((x) => x.endsWith('.tar.gz') && !x.startsWith('.'))) {
       const path = join(dir!, n);
       const st = await stat(path).catch(() => undefined);
-      if (st && (!newest || st.mtimeMs > newest.mtimeMs)) newest = { path, mtimeMs: st.mtimeMs };
+      if (st) found.push({ path, mtimeMs: st.mtimeMs });
     }
-    if (!newest) {
+    if (found.length === 0) {
       throw new ApkgraphError(
         'ERR_OFFLINE_MISSING',
         `offline, and no cached index for ${location}`,
@@ -259,8 +290,19 @@ export class RepositoryClient {
         },
       );
     }
-    const index = this.#parse(await readFile(newest.path), location, options);
-    return { repository, arch, index, path: newest.path, from: 'cache' };
+    // Newest first; a damaged newest copy falls back to the one before it.
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    let firstError: unknown;
+    for (const f of found) {
+      try {
+        const index = this.#parse(await readFile(f.path), location, options);
+        return { repository, arch, index, path: f.path, from: 'cache' };
+      } catch (err) {
+        firstError ??= err;
+        this.#logger.warn('cached index unusable, trying an older one', { path: f.path });
+      }
+    }
+    throw firstError;
   }
 
   async #fetchKey(entry: string, url: string, signal: AbortSignal | undefined): Promise<string> {
