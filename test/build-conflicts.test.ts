@@ -4,6 +4,7 @@
  */
 import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -133,6 +134,21 @@ describe('installing packages into a layer', () => {
       { name: 'bad', files: [{ name: 'f', data: 'x', checksum: 'wrong' }] },
     ]);
     expect(err.code).toBe('ERR_APK_CHECKSUM');
+  });
+
+  it('fails with ERR_GZIP when a data member is corrupt', async () => {
+    const req = await fixtureRequest(dir, [
+      { name: 'z', files: [{ name: 'f', data: 'x'.repeat(5000) }] },
+    ]);
+    const dataPath = req.packages[0]?.dataPath ?? '';
+    const bytes = await readFile(dataPath);
+    bytes.fill(0x55, 20, 40);
+    await writeFile(dataPath, bytes);
+    const err = await buildArchImage(req, { blobsDir: join(dir, 'blobs') }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as ApkgraphError).code).toBe('ERR_GZIP');
+    expect((err as ApkgraphError).subject.package).toBe('z-1.0-r0');
   });
 
   it('refuses packages for another architecture', async () => {

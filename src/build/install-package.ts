@@ -7,17 +7,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { extract, type Header } from 'tar-stream';
 import { ApkgraphError, throwIfAborted, wrapError } from '../errors.js';
-import type { TarEntryType } from '../oci/tar-writer.js';
 import {
   decideOverwrite,
   normalizeEntryPath,
+  type FileBody,
   type FileTree,
   type OwnerInfo,
   type TreeNode,
 } from './file-tree.js';
 import type { BodySpool } from './spool.js';
+import { readTar, type RawTarHeader } from './tar-reader.js';
 
 /** What one installed package contributed, for the installed db. */
 export interface InstalledFiles {
@@ -27,29 +27,12 @@ export interface InstalledFiles {
   newestMtime: number;
 }
 
-const TYPES: Partial<Record<Header['type'], TarEntryType>> = {
-  file: 'file',
-  'contiguous-file': 'file',
-  link: 'link',
-  symlink: 'symlink',
-  directory: 'directory',
-  'character-device': 'char',
-  'block-device': 'block',
-  fifo: 'fifo',
-};
-
 const XATTR_PREFIX = 'SCHILY.xattr.';
 const APK_SHA1 = 'APK-TOOLS.checksum.SHA1';
 
-function xattrsOf(pax: Record<string, string> | undefined): Array<[string, Buffer]> | undefined {
-  if (!pax) return undefined;
-  const out: Array<[string, Buffer]> = [];
-  for (const [key, value] of Object.entries(pax)) {
-    // TODO(correctness): tar-stream decodes PAX values as UTF-8, so a binary xattr value
-    // (security.capability) is mangled here; reading the raw record bytes would fix it.
-    if (key.startsWith(XATTR_PREFIX)) out.push([key, Buffer.from(value, 'utf8')]);
-  }
-  out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+function xattrsOf(pax: Map<string, Buffer>): Array<[string, Buffer]> | undefined {
+  const out = [...pax].filter(([key]) => key.startsWith(XATTR_PREFIX));
+  out.sort((x, y) => (x[0] < y[0] ? -1 : 1));
   return out.length > 0 ? out : undefined;
 }
 
@@ -76,105 +59,108 @@ export async function installPackage(
   const result: InstalledFiles = { paths: [], newestMtime: 0 };
   const source = createReadStream(dataPath);
   const gunzip = createGunzip();
-  const tar = extract();
-  source.pipe(gunzip).pipe(tar);
-  const fail = (err: unknown): void => {
-    tar.destroy(err instanceof Error ? err : new Error(String(err)));
+  source.on('error', (err) => gunzip.destroy(err));
+  source.pipe(gunzip);
+
+  // State of the entry being read: its node, and for regular files the running hash.
+  let current: { node: TreeNode; path: string; name: string; declared?: string } | undefined;
+  let hash = createHash('sha1');
+  let size = 0;
+
+  const onEntry = (h: RawTarHeader): void => {
+    throwIfAborted(options.signal);
+    current = undefined;
+    if (h.type === undefined) return;
+    result.newestMtime = Math.max(result.newestMtime, h.mtime);
+    const name = normalizeEntryPath(h.name, label);
+    if (name === '') return;
+    const node: TreeNode = {
+      type: h.type,
+      mode: h.mode & 0o7777,
+      uid: h.uid,
+      gid: h.gid,
+      mtime: h.mtime,
+      size: 0,
+      owner: index,
+    };
+    const xattrs = xattrsOf(h.pax);
+    if (xattrs) node.xattrs = xattrs;
+    if (h.type === 'char' || h.type === 'block') {
+      node.devmajor = h.devmajor;
+      node.devminor = h.devminor;
+    } else if (h.type === 'symlink') {
+      node.linkname = h.linkname;
+      node.sha1 = createHash('sha1').update(h.linkname).digest('hex');
+    } else if (h.type === 'link') {
+      const target = tree.resolve(normalizeEntryPath(h.linkname, label), label);
+      const t = tree.get(target);
+      if (t?.type !== 'file') {
+        throw new ApkgraphError(
+          'ERR_APK_FORMAT',
+          `hardlink "${name}" in ${label} points to "${target}", which is not a file installed before it`,
+          {
+            package: label,
+            path: dataPath,
+            hint: 'the package is malformed; report it to its maintainers',
+          },
+        );
+      }
+      // A hardlink is the same inode: it has its target's owner, mode and content.
+      Object.assign(node, { linkname: target, mode: t.mode, uid: t.uid, gid: t.gid });
+      node.sha1 = t.sha1;
+      node.size = t.size;
+      if (t.body) node.body = t.body;
+    } else if (h.type === 'file') {
+      node.body = { kind: 'spool', offset: spool.offset, size: 0 };
+      hash = createHash('sha1');
+      size = 0;
+    }
+    const declared = h.pax.get(APK_SHA1)?.toString('ascii').toLowerCase();
+    current = { node, path: tree.resolve(name, label), name, ...(declared ? { declared } : {}) };
   };
-  source.on('error', fail);
-  gunzip.on('error', fail);
+
+  const onData = async (chunk: Buffer): Promise<void> => {
+    if (current?.node.type !== 'file') return;
+    hash.update(chunk);
+    size += chunk.length;
+    await spool.append(chunk);
+  };
+
+  const onEnd = (): void => {
+    if (!current) return;
+    const { node, path, name, declared } = current;
+    current = undefined;
+    if (node.type === 'file') {
+      node.size = size;
+      node.sha1 = hash.digest('hex');
+      node.body =
+        size === 0 ? { kind: 'empty' } : { ...(node.body as FileBody & { kind: 'spool' }), size };
+      if (declared !== undefined && declared !== node.sha1) {
+        throw new ApkgraphError(
+          'ERR_APK_CHECKSUM',
+          `"${name}" in ${label} has SHA-1 ${node.sha1}, but the package declares ${declared}`,
+          {
+            package: label,
+            path: dataPath,
+            hint: 'the cached package is corrupt; remove it from the cache and fetch it again',
+          },
+        );
+      }
+    }
+    if (placeNode(tree, path, node, owners, label)) result.paths.push(path);
+  };
 
   try {
-    for await (const entry of tar) {
-      throwIfAborted(options.signal);
-      const h = entry.header;
-      const pax = (h.pax ?? undefined) as Record<string, string> | undefined;
-      const type = h.type ? TYPES[h.type] : undefined;
-      if (type === undefined) {
-        entry.resume();
-        continue;
-      }
-      const mtime = Math.floor((h.mtime?.getTime() ?? 0) / 1000);
-      result.newestMtime = Math.max(result.newestMtime, mtime);
-      const name = normalizeEntryPath(h.name, label);
-      if (name === '') {
-        entry.resume();
-        continue;
-      }
-      const path = tree.resolve(name, label);
-
-      const node: TreeNode = {
-        type,
-        mode: (h.mode ?? 0o644) & 0o7777,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        mtime,
-        size: 0,
-        owner: index,
-      };
-      const xattrs = xattrsOf(pax);
-      if (xattrs) node.xattrs = xattrs;
-      if (type === 'char' || type === 'block') {
-        node.devmajor = h.devmajor ?? 0;
-        node.devminor = h.devminor ?? 0;
-      }
-
-      if (type === 'file') {
-        const offset = spool.offset;
-        const hash = createHash('sha1');
-        let size = 0;
-        for await (const chunk of entry as AsyncIterable<Buffer>) {
-          hash.update(chunk);
-          size += chunk.length;
-          await spool.append(chunk);
-        }
-        node.size = size;
-        node.sha1 = hash.digest('hex');
-        node.body = size === 0 ? { kind: 'empty' } : { kind: 'spool', offset, size };
-        const declared = pax?.[APK_SHA1];
-        if (declared !== undefined && declared.toLowerCase() !== node.sha1) {
-          throw new ApkgraphError(
-            'ERR_APK_CHECKSUM',
-            `"${name}" in ${label} has SHA-1 ${node.sha1}, but the package declares ${declared}`,
-            {
-              package: label,
-              path: dataPath,
-              hint: 'the cached package is corrupt; remove it from the cache and fetch it again',
-            },
-          );
-        }
-      } else {
-        entry.resume();
-        if (type === 'symlink') {
-          node.linkname = h.linkname ?? '';
-          node.sha1 = createHash('sha1').update(node.linkname).digest('hex');
-        } else if (type === 'link') {
-          const target = tree.resolve(normalizeEntryPath(h.linkname ?? '', label), label);
-          const t = tree.get(target);
-          if (t?.type !== 'file') {
-            throw new ApkgraphError(
-              'ERR_APK_FORMAT',
-              `hardlink "${name}" in ${label} points to "${target}", which is not a file installed before it`,
-              {
-                package: label,
-                path: dataPath,
-                hint: 'the package is malformed; report it to its maintainers',
-              },
-            );
-          }
-          // A hardlink is the same inode: it has its target's owner and mode.
-          Object.assign(node, { linkname: target, mode: t.mode, uid: t.uid, gid: t.gid });
-          node.sha1 = t.sha1;
-          node.size = t.size;
-          if (t.body) node.body = t.body;
-        }
-      }
-
-      if (placeNode(tree, path, node, owners, label)) result.paths.push(path);
-    }
+    await readTar(gunzip, { entry: onEntry, data: onData, end: onEnd }, label);
   } catch (err) {
     source.destroy();
-    throw wrapError(`installing ${label}`, err, 'ERR_TAR', { package: label, path: dataPath });
+    gunzip.destroy();
+    const zcode = (err as { code?: unknown }).code;
+    const zlibFailure = typeof zcode === 'string' && zcode.startsWith('Z_');
+    throw wrapError(`installing ${label}`, err, zlibFailure ? 'ERR_GZIP' : 'ERR_TAR', {
+      package: label,
+      path: dataPath,
+    });
   }
   return result;
 }
