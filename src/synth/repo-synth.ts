@@ -22,7 +22,7 @@ import { nullLogger, type Logger } from '../log/logger.js';
 import { loadModuleSet } from '../moduleset/load.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { createSynthPool, type SynthPool } from './pool.js';
-import { selectNeeded, worldNamesOf } from './select.js';
+import { selectNeeded, unknownNames, worldNamesOf } from './select.js';
 import { mirrorSigningKey } from './signing-key.js';
 
 /** Options of {@link synthRepository}. */
@@ -129,7 +129,12 @@ export async function synthRepository(options: SynthOptions): Promise<SynthSumma
   let records = source.packages.filter((r) => r.arch === arch || r.arch === 'noarch');
   if (options.onlyNeededBy !== undefined) {
     const set = await loadModuleSet(options.onlyNeededBy, signal ? { signal } : {});
-    records = selectNeeded(records, worldNamesOf(set));
+    const names = worldNamesOf(set);
+    const unknown = unknownNames(records, names);
+    if (unknown.length > 0) {
+      logger.warn('the module set asks for names the index does not have', { names: unknown });
+    }
+    records = selectNeeded(records, names);
     logger.info('selected the packages the module set can install', {
       set: set.dir,
       packages: records.length,

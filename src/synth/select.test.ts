@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newPackageRecord, type PackageRecord } from '../apk/types.js';
-import { dependencyName, selectNeeded } from './select.js';
+import { dependencyName, selectNeeded, unknownNames } from './select.js';
 
 function rec(name: string, fields: Partial<PackageRecord> = {}): PackageRecord {
   return { ...newPackageRecord(name, '1.0-r0', 'x86_64'), ...fields };
@@ -50,5 +50,9 @@ describe('selectNeeded', () => {
 
   it('does not follow conflicts', () => {
     expect(names(selectNeeded(index, ['conflicted']))).toEqual(['conflicted']);
+  });
+
+  it('names what no record is or provides', () => {
+    expect(unknownNames(index, ['curl', 'nope', 'so:libz.so.1', 'cmd:sh'])).toEqual(['nope']);
   });
 });

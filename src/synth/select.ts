@@ -87,3 +87,16 @@ export function selectNeeded(
   }
   return records.filter((_, i) => chosen.has(i));
 }
+
+/** The names no record is or provides: the set asks for them, but the index cannot install them. */
+export function unknownNames(
+  records: readonly PackageRecord[],
+  names: readonly string[],
+): string[] {
+  const known = new Set<string>();
+  for (const r of records) {
+    known.add(r.name);
+    for (const p of r.provides) known.add(dependencyName(p));
+  }
+  return names.filter((n) => !known.has(n));
+}
