@@ -69,16 +69,17 @@ function positionedError(
 }
 
 /**
- * An ERR_CONFIG (or `code`) error pointing at `node`, or at the document start when the node is
- * missing (for example a required key that is absent).
+ * An ERR_CONFIG (or `code`) error pointing at `at`: a node, or a key path such as
+ * `['contents', 'packages', 2]`. A missing node points at the document start.
  */
 export function configError(
   yd: YamlDocument,
-  node: Node | null | undefined,
+  at: Node | ReadonlyArray<string | number> | null | undefined,
   message: string,
   hint?: string,
   code: ErrorCode = 'ERR_CONFIG',
 ): ApkgraphError {
+  const node = Array.isArray(at) ? nodeAt(yd, at) : (at as Node | null | undefined);
   const offset = node?.range?.[0] ?? 0;
   return positionedError(code, yd, offset, message, hint === undefined ? {} : { hint });
 }
