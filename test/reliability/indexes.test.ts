@@ -121,6 +121,17 @@ describe('repository client refuses bad indexes', () => {
     await expectNothingCached();
   });
 
+  it('refuses a correctly signed index whose records are malformed, naming the line', async () => {
+    const [a, b] = records();
+    const broken = writeApkIndex({ packages: [a!, { ...b!, name: '' }], key: testKey() });
+    await writeFile(indexFile(), broken);
+    const err = await caught(() => client.loadIndex(server.url, ARCH, { keyring }));
+    expect(err.code).toBe('ERR_INDEX_FORMAT');
+    expect(err.message).toMatch(/line \d+ of .*APKINDEX/);
+    expect(err.subject.line).toBeGreaterThan(1);
+    await expectNothingCached();
+  });
+
   it('refuses an index larger than the size limit before parsing it', async () => {
     const small = new RepositoryClient({ cacheRoot, http: { retries: 0 }, maxIndexBytes: 100 });
     try {

@@ -165,6 +165,20 @@ describe('package downloads under network faults', () => {
     expect(await tempLeftovers(cacheRoot)).toEqual([]);
   });
 
+  it('reports a package the index lists but the server lacks as ERR_NOT_FOUND, once', async () => {
+    const s = await serve();
+    const { cache } = cacheWith(HTTP);
+    const gone = { ...refOf(records()[0]!, s.url), name: 'vanished' };
+    const err = await caught(() => cache.ensure(gone));
+    expect(err.code).toBe('ERR_NOT_FOUND');
+    expect(err.message).toContain(`${s.url}/${ARCH}/vanished-1.0-r0.apk`);
+    expect(err.subject.package).toBe('vanished-1.0-r0');
+    // A 404 is an answer, not a fault: no retries.
+    expect(gets(`/${ARCH}/vanished-1.0-r0.apk`)).toBe(1);
+    expect(await expectCacheClean(cacheRoot)).toBe(0);
+    expect(await tempLeftovers(cacheRoot)).toEqual([]);
+  });
+
   it('refuses wrong bytes served under a package name with ERR_APK_CHECKSUM', async () => {
     const s = await serve();
     const { cache } = cacheWith(HTTP);

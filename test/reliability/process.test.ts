@@ -156,6 +156,26 @@ describe.skipIf(!hasDist)('apkgraph run sharing a cache', () => {
     expect(await incompleteImages(b)).toEqual([]);
     expect(await tempLeftovers(cache)).toEqual([]);
   });
+
+  it('finishes a run whose partner holding the locks was SIGKILLed', async () => {
+    const cache = dirs().cache;
+    const a = dirs().out;
+    const b = dirs().out;
+    server.resetCounts();
+    const first = startCli(runArgs(cache, a));
+    await waitForDownloads(first);
+    // The second run starts while the first holds entry locks; then the first one dies.
+    const second = startCli(runArgs(cache, b));
+    await second.waitForStderr('running');
+    first.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    const res = await second.done;
+    expect(res.stderr).not.toContain('error[');
+    expect(res.code).toBe(0);
+    expect(await incompleteImages(b)).toEqual([]);
+    expect(await tempLeftovers(cache)).toEqual([]);
+    expect(await expectCacheClean(cache)).toBe(PACKAGES);
+  });
 });
 
 describe.skipIf(!hasDist)('apkgraph run with an unusable cache directory', () => {
