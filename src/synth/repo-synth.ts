@@ -151,8 +151,10 @@ export async function synthRepository(options: SynthOptions): Promise<SynthSumma
   let targetBytes = 0;
   try {
     let next = 0;
+    // After one failure the other loops stop taking tasks, so none runs on a closing pool.
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (next < records.length) {
+      while (next < records.length && !failed) {
         throwIfAborted(signal);
         const i = next++;
         const r = records[i]!;
@@ -162,6 +164,7 @@ export async function synthRepository(options: SynthOptions): Promise<SynthSumma
           written[i] = res.record;
           apkBytes += res.size;
         } catch (err) {
+          failed = true;
           throw wrapError(`generating ${r.name}-${r.version}`, err, 'ERR_IO', {
             package: `${r.name}-${r.version}`,
           });
