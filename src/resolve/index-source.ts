@@ -93,3 +93,30 @@ export async function loadUniverse(
   }
   return buildUniverse(repos, { arch });
 }
+
+/** The subset of the repository client that an index source needs. */
+export interface IndexLoader {
+  loadIndex(
+    repo: string,
+    arch: string,
+    options: { keyring?: Keyring; allowUnsigned?: boolean; signal?: AbortSignal },
+  ): Promise<{ index: { packages: PackageRecord[] } }>;
+}
+
+/**
+ * An index source over the repository client: HTTP(S) with the shared cache and mirrors, and
+ * local directories as well.
+ */
+export function clientIndexSource(
+  client: IndexLoader,
+  options: LocalIndexSourceOptions = {},
+): IndexSource {
+  return async (repository, arch, signal) => {
+    const loaded = await client.loadIndex(repository, arch, {
+      ...(options.keyring ? { keyring: options.keyring } : {}),
+      allowUnsigned: options.allowUnsigned ?? options.keyring === undefined,
+      ...(signal ? { signal } : {}),
+    });
+    return { packages: loaded.index.packages };
+  };
+}

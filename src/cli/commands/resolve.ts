@@ -11,7 +11,10 @@ import { loadApkoConfig, type ApkoConfig } from '../../config/apko.js';
 import { ApkgraphError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { isRemote } from '../../repo/location.js';
-import { localIndexSource, loadUniverse } from '../../resolve/index-source.js';
+import { defaultCacheRoot } from '../../cache/layout.js';
+import { RepositoryClient } from '../../repo/repository-client.js';
+import { clientIndexSource, localIndexSource, loadUniverse } from '../../resolve/index-source.js';
+import { parseMirrors } from '../../scheduler/options.js';
 import { resolve } from '../../resolve/resolve.js';
 import type { Universe } from '../../resolve/universe.js';
 import type { CliIo } from '../io.js';
@@ -21,6 +24,9 @@ export interface SourceFlags {
   arch?: string[];
   repository?: string[];
   keyring?: string[];
+  mirror?: string[];
+  cacheDir?: string;
+  offline?: boolean;
 }
 
 /** A loaded config with the universes of its architectures. */
@@ -32,6 +38,10 @@ export interface PreparedImage {
   /** Key URLs or paths as written, with their text when read from disk. */
   keys: Array<{ url: string; content?: string }>;
   universes: Map<string, Universe>;
+}
+
+function collectRaw(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -51,7 +61,10 @@ export function addSourceOptions(cmd: Command): Command {
       '--keyring <file|dir>',
       'trusted keys (repeatable); indexes must be signed by one',
       collect,
-    );
+    )
+    .option('--mirror <from=to>', 'fetch repository FROM from TO (repeatable)', collectRaw)
+    .option('--cache-dir <dir>', 'the package cache (default: ~/.cache/apkgraph)')
+    .option('--offline', 'use cached indexes only');
 }
 
 /**
@@ -98,10 +111,23 @@ export async function prepareImage(
   if (!keyring) {
     logger.warn('no local keyring: index signatures are not checked (pass --keyring)');
   }
-  const source = localIndexSource(keyring ? { keyring } : { allowUnsigned: true });
+  const trust = keyring ? { keyring } : { allowUnsigned: true };
   const universes = new Map<string, Universe>();
-  for (const arch of archs) {
-    universes.set(arch, await loadUniverse(repositories, arch, source, signal));
+  const client = repositories.some(isRemote)
+    ? new RepositoryClient({
+        cacheRoot: flags.cacheDir ?? defaultCacheRoot(),
+        mirrors: parseMirrors(flags.mirror ?? []),
+        offline: flags.offline ?? false,
+        logger,
+      })
+    : undefined;
+  try {
+    const source = client ? clientIndexSource(client, trust) : localIndexSource(trust);
+    for (const arch of archs) {
+      universes.set(arch, await loadUniverse(repositories, arch, source, signal));
+    }
+  } finally {
+    await client?.close();
   }
   return { configPath, config, archs, repositories, keys, universes };
 }
