@@ -145,6 +145,28 @@ describe('repository client refuses bad indexes', () => {
   });
 });
 
+describe('damaged index in the cache', () => {
+  it('downloads the index again when the cached copy does not verify', async () => {
+    await client.loadIndex(server.url, ARCH, { keyring });
+    const [cached] = await listFiles(cacheRoot);
+    expect(cached).toContain('/APKINDEX/');
+    const path = join(cacheRoot, cached!);
+    await writeFile(path, (await readFile(path)).subarray(0, 100));
+
+    const next = new RepositoryClient({ cacheRoot, http: { retries: 0 } });
+    try {
+      const loaded = await next.loadIndex(server.url, ARCH, { keyring });
+      expect(loaded.from).toBe('network');
+      expect(loaded.index.packages.map((p) => p.name)).toEqual(['a', 'b']);
+    } finally {
+      await next.close();
+    }
+    // The damaged copy was replaced by a verified one.
+    expect(Buffer.compare(await readFile(path), good)).toBe(0);
+    expect(await tempLeftovers(cacheRoot)).toEqual([]);
+  });
+});
+
 describe('readApkIndex limits and odd records', () => {
   it('stops an index that inflates past the decompression limit (bomb)', () => {
     // 4 MiB of index text compresses to a few KiB.
