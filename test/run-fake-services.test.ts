@@ -8,6 +8,7 @@ import type { CacheCounters } from '../src/cache/counters.js';
 import type { CachedPackage } from '../src/cache/package-cache.js';
 import { AbortError, ApkgraphError } from '../src/errors.js';
 import { buildGraph } from '../src/graph/build-graph.js';
+import { selectTargets } from '../src/graph/targets.js';
 import { loadModuleSet } from '../src/moduleset/load.js';
 import { writeModuleSet } from '../src/moduleset/write.js';
 import type { ConfigValue } from '../src/scheduler/nodes.js';
@@ -220,6 +221,33 @@ describe('runModuleSet with fake services', () => {
     const configs = report.nodes.filter((n) => n.kind === 'config');
     expect(configs.every((n) => n.cache?.miss === 0 && n.cache.hit === 0)).toBe(true);
     expect(report.totals.measured.requests).toBe(report.totals.predicted.overall.references);
+  });
+
+  it('neither prefetches nor counts a config that runs only for a depends_on', async () => {
+    const { set, graph } = await fixtureSet();
+    const { services, downloads } = fakeServices();
+    const { result, report } = await runModuleSet({
+      set,
+      graph: selectTargets(graph, ['zlib']),
+      services,
+      prefetch: true,
+      jobs: 2,
+      configConcurrency: 2,
+      outRoot: join(dir, 'out'),
+    });
+    expect(result.ok).toBe(true);
+    expect(report.nodes.map((n) => n.id)).toEqual([
+      'build:zlib:latest',
+      'config:curl:latest',
+      'config:zlib:latest',
+    ]);
+    expect(report.nodes.find((n) => n.id === 'config:curl:latest')?.cache).toMatchObject({
+      hit: 0,
+      miss: 0,
+    });
+    expect(report.totals.predicted.overall.configs).toBe(2);
+    // zlib's image: base, libc, zlib on two archs
+    expect(downloads.size).toBe(6);
   });
 
   it('leaves no output or temporary file behind when cancelled mid-build', async () => {

@@ -30,7 +30,8 @@ export function pinnedLocks(
   const byName = new Map(set.modules.map((m) => [m.name, m]));
   const locks: LockedPackages[] = [];
   for (const node of graph.nodes()) {
-    if (node.kind !== 'config') continue;
+    // A config in the graph only because another module depends_on it installs nothing.
+    if (node.kind !== 'config' || !graph.hasNode(node.id.replace(/^config:/, 'build:'))) continue;
     const module = byName.get(node.module);
     if (!module) continue;
     const latest = effectiveConfig(set, module, 'latest', overrides);

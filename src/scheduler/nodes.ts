@@ -64,6 +64,11 @@ export interface NodeRunnerOptions<U> {
   overrides?: ConfigOverrides;
   /** Where images go: `<outRoot>/<module>/<variant>`. */
   outRoot: string;
+  /**
+   * Modules that have a build node in this run. A config node run only because another
+   * module depends_on it does not prefetch: nothing will install its packages. Default: all.
+   */
+  builtModules?: ReadonlySet<string>;
   /** Parallel cache requests per node. Default 16. */
   fetchConcurrency?: number;
 }
@@ -180,7 +185,8 @@ export function createNodeRunners<U>(
       keyring: latestCfg.keyring,
       cache: emptyCounts(),
     };
-    if (options.prefetch) await ensureAll(archs, value.cache, ctx.signal);
+    const built = options.builtModules?.has(node.module) ?? true;
+    if (options.prefetch && built) await ensureAll(archs, value.cache, ctx.signal);
     return value;
   };
 

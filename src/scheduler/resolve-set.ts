@@ -20,7 +20,10 @@ export interface ResolveSetOptions<U> {
   signal?: AbortSignal;
 }
 
-/** The lock of every config node of `graph`; the first failure is thrown. */
+/**
+ * The lock of every config node of `graph` whose image `graph` builds; the first failure is
+ * thrown.
+ */
 export async function resolveSetLocks<U>(
   set: ModuleSet,
   graph: BuildGraph,
@@ -52,5 +55,5 @@ export async function resolveSetLocks<U>(
     }
     throw new ApkgraphError('ERR_ABORTED', 'resolving the module set was cancelled');
   }
-  return locksOf(result);
+  return locksOf(result, graph);
 }

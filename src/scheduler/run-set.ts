@@ -33,11 +33,18 @@ export interface RunModuleSetOptions<U> {
   signal?: AbortSignal;
 }
 
-/** The locks of every config node that finished, as plan figures' input. */
-export function locksOf(result: RunResult<ConfigValue, BuildValue>): LockedPackages[] {
+/**
+ * The locks of every config node that finished and whose image is built in `graph`, as the
+ * plan figures' input (a config run only for a depends_on installs nothing).
+ */
+export function locksOf(
+  result: RunResult<ConfigValue, BuildValue>,
+  graph?: BuildGraph,
+): LockedPackages[] {
   const out: LockedPackages[] = [];
   for (const [id, o] of [...result.outcomes].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!o.ok || !id.startsWith('config:')) continue;
+    if (graph && !graph.hasNode(id.replace(/^config:/, 'build:'))) continue;
     const v = o.value as ConfigValue;
     for (const a of v.archs) {
       out.push({ node: id, arch: a.arch, packages: a.packages.map((p) => packagePin(p.record)) });
@@ -55,6 +62,12 @@ export async function runModuleSet<U>(
     services: options.services,
     prefetch: options.prefetch,
     outRoot: options.outRoot,
+    builtModules: new Set(
+      options.graph
+        .nodes()
+        .filter((n) => n.kind === 'build')
+        .map((n) => n.module),
+    ),
     ...(options.overrides ? { overrides: options.overrides } : {}),
   });
   const result = await runGraph(options.graph, {
@@ -68,7 +81,7 @@ export async function runModuleSet<U>(
   const report = buildReport({
     graph: options.graph,
     result,
-    predicted: computePlanStats(locksOf(result)),
+    predicted: computePlanStats(locksOf(result, options.graph)),
     measured: options.services.cacheStats(),
     settings: {
       prefetch: options.prefetch,
