@@ -178,6 +178,41 @@ describe.skipIf(!hasDist)('apkgraph run sharing a cache', () => {
   });
 });
 
+describe.skipIf(!hasDist)('apkgraph run through a flaky server', () => {
+  it('succeeds when every file first fails with 500 and then resets mid-body', async () => {
+    // Deterministic faults: the first request for each path gets a 500, the second is cut
+    // half-way, the third is served. The client's default 4 retries cover it.
+    const flaky = await startRepoServer({
+      root: repo.dir,
+      faults: { decide: (r) => (r.seen === 0 ? 'fail' : r.seen === 1 ? 'reset' : undefined) },
+    });
+    try {
+      const flakySet = join(tmp, 'flaky-set');
+      await writeModuleSet(flakySet, {
+        settings: {
+          prefetch: true,
+          archs: [ARCH],
+          repositories: [flaky.url],
+          keyring: [repo.keyPath],
+        },
+        modules: { m: { apko: { contents: { packages: ['q3'] } }, module: { dev: false } } },
+      });
+      const { cache, out } = dirs();
+      const res = await runCli(['run', flakySet, '--cache-dir', cache, '--out', out]);
+      expect(res.stderr).not.toContain('error[');
+      expect(res.code).toBe(0);
+      const apks = [...flaky.counts()].filter(([path]) => path.endsWith('.apk'));
+      expect(apks).toHaveLength(4);
+      for (const [, c] of apks) expect(c.get).toBeGreaterThanOrEqual(3);
+      expect(await expectCacheClean(cache)).toBe(4);
+      expect(await incompleteImages(out)).toEqual([]);
+      expect(await tempLeftovers(cache)).toEqual([]);
+    } finally {
+      await flaky.close();
+    }
+  });
+});
+
 describe.skipIf(!hasDist)('apkgraph run with an unusable cache directory', () => {
   it('exits 1 with a clear error when the cache directory is a regular file', async () => {
     // Tests run as root, where chmod 0555 does not stop writes; a file in the way does.
