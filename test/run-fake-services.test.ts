@@ -186,6 +186,12 @@ describe('runModuleSet with fake services', () => {
       expect(dv.cache.miss + dv.cache.coalesced).toBeLessThanOrEqual(extras.length * 2);
       expect(dv.cache.hit).toBeGreaterThanOrEqual(latestNames.size * 2);
     }
+    // both archs resolve the same versions, so the index lock pins everything
+    const pyDev = result.outcomes.get('config:python:latest-dev');
+    if (!pyDev?.ok) throw new Error('config failed');
+    const pv = pyDev.value as ConfigValue;
+    expect(pv.archDifferences).toEqual([]);
+    expect(pv.index).toEqual(pv.archs[0]!.packages.map((p) => `${p.record.name}=1.0-r0`));
     // every package downloaded exactly once, whatever the concurrency
     expect([...downloads.values()].every((n) => n === 1)).toBe(true);
     // builds find everything cached after the prefetch

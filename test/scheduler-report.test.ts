@@ -9,6 +9,8 @@ import { ProgressTracker, summaryText } from '../src/scheduler/progress.js';
 import { buildReport } from '../src/scheduler/report.js';
 import { runGraph } from '../src/scheduler/scheduler.js';
 import { buildTrace } from '../src/scheduler/trace.js';
+import { unifyArchs } from '../src/scheduler/nodes.js';
+import { newPackageRecord } from '../src/apk/types.js';
 
 function mod(name: string): ModuleDef {
   return {
@@ -56,6 +58,8 @@ async function fakeRun() {
           archs: [{ arch: 'x86_64', world: [], packages: [] }],
           runtimeRepositories: [],
           keyring: [],
+          index: [],
+          archDifferences: n.module === 'a' ? ['libatomic'] : [],
           cache: counts,
         });
       },
@@ -100,6 +104,12 @@ describe('buildReport', () => {
     expect(b.status).toBe('failed');
     expect(b.error).toEqual({ code: 'ERR_BUILD', message: 'build b latest: disk full' });
     expect(report.totals.measured).toBe(measured);
+    expect(report.nodes.find((n) => n.id === 'config:a:latest')?.archDifferences).toEqual([
+      'libatomic',
+    ]);
+    expect(report.nodes.find((n) => n.id === 'config:b:latest')).not.toHaveProperty(
+      'archDifferences',
+    );
   });
 });
 
@@ -160,5 +170,28 @@ describe('ProgressTracker', () => {
     expect(text).toContain(
       'hit rate: 50.0 % (2 downloads for 4 package references of the builds), ideal 50.0 %',
     );
+  });
+});
+
+describe('unifyArchs', () => {
+  it('pins what every arch installs at one version and lists the rest', () => {
+    const pkg = (name: string, version: string) => ({
+      record: newPackageRecord(name, version, 'noarch'),
+      repository: 'r',
+    });
+    const u = unifyArchs([
+      {
+        arch: 'x86_64',
+        world: [],
+        packages: [pkg('libc', '1'), pkg('zlib', '2'), pkg('app', '3')],
+      },
+      {
+        arch: 'aarch64',
+        world: [],
+        packages: [pkg('libc', '1'), pkg('libatomic', '1'), pkg('zlib', '2.1'), pkg('app', '3')],
+      },
+    ]);
+    expect(u.index).toEqual(['libc=1', 'app=3']);
+    expect(u.archDifferences).toEqual(['libatomic', 'zlib']);
   });
 });

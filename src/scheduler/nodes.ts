@@ -43,6 +43,13 @@ export interface ConfigValue {
   archs: ArchLock[];
   runtimeRepositories: string[];
   keyring: string[];
+  /**
+   * The "index" lock apko_config outputs for multi-arch images: `name=version` of every
+   * package that every arch installs at the same version, in the first arch's order.
+   */
+  index: string[];
+  /** Packages not in `index`: installed by some archs only, or at different versions. */
+  archDifferences: string[];
   /** Cache requests of the prefetch (all zero without prefetch). */
   cache: NodeCacheCounts;
 }
@@ -183,6 +190,7 @@ export function createNodeRunners<U>(
       archs,
       runtimeRepositories: latestCfg.runtimeRepositories,
       keyring: latestCfg.keyring,
+      ...unifyArchs(archs),
       cache: emptyCounts(),
     };
     const built = options.builtModules?.has(node.module) ?? true;
@@ -241,6 +249,26 @@ export function createNodeRunners<U>(
   };
 
   return { config, build };
+}
+
+/** Splits the per-arch locks into what all archs agree on and what differs. */
+export function unifyArchs(archs: readonly ArchLock[]): {
+  index: string[];
+  archDifferences: string[];
+} {
+  const versions = archs.map(
+    (a) => new Map(a.packages.map((p) => [p.record.name, p.record.version])),
+  );
+  const names = new Set(versions.flatMap((v) => [...v.keys()]));
+  const index: string[] = [];
+  const archDifferences: string[] = [];
+  for (const p of archs[0]?.packages ?? []) {
+    const v = p.record.version;
+    if (versions.every((m) => m.get(p.record.name) === v)) index.push(packagePin(p.record));
+  }
+  const agreed = new Set(index.map((pin) => pin.slice(0, pin.indexOf('='))));
+  for (const name of [...names].sort()) if (!agreed.has(name)) archDifferences.push(name);
+  return { index, archDifferences };
 }
 
 function buildPackage(p: LockedPackage, entry: CachedPackage | undefined): BuildPackage {

@@ -27,6 +27,8 @@ export interface NodeReport {
   /** Locked packages per arch (config nodes) or installed per arch (build nodes). */
   packages?: Record<string, number>;
   cache?: NodeCacheCounts;
+  /** Config nodes: packages whose version is not the same on every arch. */
+  archDifferences?: string[];
   error?: { code: string; message: string };
   /** The node whose failure kept this one from running. */
   dependency?: string;
@@ -92,6 +94,7 @@ export function buildReport(input: {
         r.indexDigest = v.indexDigest;
       } else {
         r.packages = Object.fromEntries(v.archs.map((a) => [a.arch, a.packages.length]));
+        if (v.archDifferences.length > 0) r.archDifferences = v.archDifferences;
       }
       r.cache = v.cache;
     } else if (o) {
