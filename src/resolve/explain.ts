@@ -18,7 +18,9 @@ function who(r: Requirement): string {
   return `${r.from ? packageStem(r.from.record) : 'world'}[${r.dep.text}]`;
 }
 
-function capped(items: string[]): string[] {
+/** Drops repeats (apk applies a package's dependencies once early and once on selection). */
+function capped(all: string[]): string[] {
+  const items = [...new Set(all)];
   if (items.length <= MAX_ITEMS) return items;
   return [...items.slice(0, MAX_ITEMS), `… and ${items.length - MAX_ITEMS} more`];
 }
