@@ -75,7 +75,8 @@ async function expectNoImage(out: string, cache: string): Promise<void> {
 
 const noDev = { dev: false };
 
-describe.skipIf(!hasDist)('apkgraph run with bad configs', () => {
+// The cases are independent processes with their own directories: run them side by side.
+describe.skipIf(!hasDist)('apkgraph run with bad configs', { concurrent: true }, () => {
   it('exits 1 with ERR_CONFIG_YAML and the position for malformed YAML', async () => {
     const { res, out, cache } = await runSet({
       a: { apko: 'contents:\n  packages: [p1\n  bad: : :\n' },
@@ -184,6 +185,55 @@ describe.skipIf(!hasDist)('apkgraph run with bad configs', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('error[ERR_ARCH_MISMATCH]');
     expect(res.stderr).toContain('p3-1.0-r0 is for aarch64');
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_UNSAFE_PATH for a paths entry that climbs out of the root', async () => {
+    const { res, out, cache } = await runSet({
+      a: {
+        apko: {
+          contents: { packages: ['p2'] },
+          paths: [{ path: '../../etc/evil', type: 'directory', permissions: 0o755 }],
+        },
+        module: noDev,
+      },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_UNSAFE_PATH]');
+    expect(res.stderr).toContain('../../etc/evil');
+    expect(res.stderr).toContain('node: build:a:latest');
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_CONFIG when an apko config includes itself', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: { include: 'apko.yaml', contents: { packages: ['p2'] } }, module: noDev },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_CONFIG]');
+    expect(res.stderr).toContain('include chain is deeper than');
+    expect(res.stderr).toContain('hint: an include probably includes itself');
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 naming the file when an include is missing', async () => {
+    const { res, out, cache } = await runSet({
+      a: { apko: { include: 'nope.yaml', contents: { packages: ['p2'] } }, module: noDev },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/error\[ERR_(IO|CONFIG)\]/);
+    expect(res.stderr).toMatch(/file: .*a\/nope\.yaml/);
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_CONFIG and the known names for an unknown arch', async () => {
+    const { res, out, cache } = await runSet(
+      { a: { apko: { contents: { packages: ['p2'] } }, module: noDev } },
+      { archs: ['sparc'] },
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/error\[ERR_CONFIG\]: .*apkgraph\.yaml:\d+:\d+: .*"sparc"/);
+    expect(res.stderr).toMatch(/hint: .*x86_64, aarch64/);
     await expectNoImage(out, cache);
   });
 });
