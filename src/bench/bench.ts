@@ -8,7 +8,7 @@
  */
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { ApkgraphError, throwIfAborted } from '../errors.js';
 import { nullLogger, type Logger } from '../log/logger.js';
 import { ensureDemoRepo, loadDemoRepoSpec } from '../demo/demo-repo.js';
@@ -93,7 +93,12 @@ async function pickRepository(
   workDir: string,
   set: ModuleSet,
   options: BenchOptions,
-): Promise<{ dir: string; mirrorFrom: string[]; keyring: string[] }> {
+): Promise<{
+  dir: string;
+  mirrorFrom: string[];
+  keyring: string[];
+  demoSeed?: { dir: string; relativePath: string };
+}> {
   const logger = options.logger ?? nullLogger;
   if (options.repository !== undefined) {
     const dir = resolve(options.repository);
@@ -110,7 +115,8 @@ async function pickRepository(
     });
   }
   const spec = await loadDemoRepoSpec(set.settings.demo);
-  const demo = await ensureDemoRepo(spec, join(workDir, 'demo'), {
+  const demoCache = join(workDir, 'demo');
+  const demo = await ensureDemoRepo(spec, demoCache, {
     logger,
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -118,6 +124,7 @@ async function pickRepository(
     dir: demo.dir,
     mirrorFrom: options.mirrorFrom ?? [...new Set([spec.repository, ...setRepositories(set)])],
     keyring: options.keyring ?? [demo.publicKeyPath],
+    demoSeed: { dir: demo.dir, relativePath: relative(demoCache, demo.dir) },
   };
 }
 
@@ -128,7 +135,8 @@ async function benchIn(
 ): Promise<BenchResult> {
   const logger = options.logger ?? nullLogger;
   const { signal } = options;
-  const { dir: repository, mirrorFrom, keyring } = await pickRepository(workDir, set, options);
+  const picked = await pickRepository(workDir, set, options);
+  const { dir: repository, mirrorFrom, keyring } = picked;
   if (mirrorFrom.length === 0) {
     throw new ApkgraphError('ERR_USAGE', `module set ${set.dir} names no repository to mirror`, {
       path: set.dir,
@@ -176,6 +184,7 @@ async function benchIn(
           keyring,
           workDir,
           ...(options.extraRunArgs ? { extraRunArgs: options.extraRunArgs } : {}),
+          ...(picked.demoSeed ? { demoSeed: picked.demoSeed } : {}),
           logger,
           ...(signal ? { signal } : {}),
         });

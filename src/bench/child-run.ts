@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AbortError, InternalError } from '../errors.js';
@@ -29,6 +29,12 @@ export interface ChildRunOptions {
   keyring: readonly string[];
   /** Where the temporary cache, output and report go; removed afterwards. */
   workDir: string;
+  /**
+   * A generated demo repository to put into each run's fresh cache folder (at the same path
+   * relative to it), so runs of a set with a demo repository do not spend their time
+   * regenerating it. It is not part of the package cache, so the cache stays cold.
+   */
+  demoSeed?: { dir: string; relativePath: string };
   /** More flags for `apkgraph run`. */
   extraRunArgs?: readonly string[];
   logger: Logger;
@@ -135,6 +141,9 @@ export function serverApkCounts(server: RepoServer): {
 export async function runConfiguration(o: ChildRunOptions): Promise<BenchRow> {
   const dir = await mkdtemp(join(o.workDir, `${o.strategy}-j${o.jobs}-`));
   try {
+    if (o.demoSeed) {
+      await cp(o.demoSeed.dir, join(dir, 'cache', o.demoSeed.relativePath), { recursive: true });
+    }
     o.server.resetCounts();
     const args = runArgs(o, dir);
     o.logger.verbose('starting run', { args: args.join(' ') });
