@@ -173,9 +173,16 @@ export async function startRepoServer(options: RepoServerOptions): Promise<RepoS
         if (throttle) await throttle.take(chunk.length, closing.signal);
         if (res.destroyed) return;
         if (chunk.length > 0 && !res.write(chunk)) {
+          // Wait for either event and drop the other listener, so a long body does not pile
+          // up one 'close' listener per back-pressure pause.
           await new Promise<void>((ok) => {
-            res.once('drain', ok);
-            res.once('close', ok);
+            const done = (): void => {
+              res.off('drain', done);
+              res.off('close', done);
+              ok();
+            };
+            res.on('drain', done);
+            res.on('close', done);
           });
         }
         sent += chunk.length;
