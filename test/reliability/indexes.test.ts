@@ -195,6 +195,23 @@ describe('readApkIndex limits and odd records', () => {
     expect(universe.packages.map((p) => p.record.name)).toEqual(['a', 'b']);
     expect(resolveWorld(['a'], universe).packages.map((p) => p.name)).toEqual(['a']);
   });
+
+  it('resolves conflicting duplicates (same name and version, other C:) to the first one', () => {
+    const [a, b] = records();
+    const other = { ...a!, checksum: b!.checksum };
+    for (const order of [
+      [a!, other],
+      [other, a!],
+    ]) {
+      const index = readApkIndex(writeApkIndex({ packages: order, key: testKey() }), { keyring });
+      const universe = buildUniverse([{ url: server.url, packages: index.packages }], {
+        arch: ARCH,
+      });
+      const [picked] = resolveWorld(['a'], universe).packages;
+      // The fetch then checks the package against this C:, so a bogus first record is refused.
+      expect(picked?.record.checksum).toBe(order[0]!.checksum);
+    }
+  });
 });
 
 describeRealdata('real broken index', () => {
