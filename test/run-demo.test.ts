@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoRepo, loadDemoRepoSpec } from '../src/demo/demo-repo.js';
-import { AbortError } from '../src/errors.js';
+import { AbortError, ApkgraphError } from '../src/errors.js';
 import { buildGraph } from '../src/graph/build-graph.js';
 import { selectTargets } from '../src/graph/targets.js';
 import { loadModuleSet } from '../src/moduleset/load.js';
 import type { ModuleSet } from '../src/moduleset/types.js';
 import type { ConfigValue } from '../src/scheduler/nodes.js';
 import { createRealServices } from '../src/scheduler/real-services.js';
+import { resolveSetLocks } from '../src/scheduler/resolve-set.js';
 import { runModuleSet } from '../src/scheduler/run-set.js';
 import { startRepoServer, type RepoServer } from '../src/serve/repo-server.js';
 
@@ -110,6 +111,34 @@ describe('run on the embedded default set', () => {
       'index.json',
       'oci-layout',
     ]);
+  });
+
+  it('trusts a key given with --keyring, and refuses the index without it', async () => {
+    const demoKey = set.settings.keyring[0]!;
+    const untrusting: ModuleSet = { ...set, settings: { ...set.settings, keyring: [] } };
+    const graph = selectTargets(buildGraph(untrusting), ['curl:latest']);
+    const services = createRealServices({
+      cacheDir: join(dir, 'cache-keys'),
+      mirrors,
+      fetchInProcess: true,
+      buildInProcess: true,
+    });
+    try {
+      const overrides = { archs: ['x86_64'] };
+      const refused = await resolveSetLocks(untrusting, graph, { services, overrides }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toBeInstanceOf(ApkgraphError);
+      expect((refused as ApkgraphError).code).toMatch(/^ERR_(UNTRUSTED|SIGNATURE)$/);
+      const locks = await resolveSetLocks(untrusting, graph, {
+        services,
+        overrides: { ...overrides, keyring: [demoKey] },
+      });
+      expect(locks.map((l) => l.node)).toEqual(['config:curl:latest']);
+    } finally {
+      await services.close();
+    }
   });
 
   it('leaves no partial output when cancelled mid-run', async () => {
