@@ -254,7 +254,7 @@ describe.skipIf(!hasDist)('damaged cache entries', () => {
     expect(await tempLeftovers(cacheRoot)).toEqual([]);
   });
 
-  it('the cache itself notices a damaged entry and fetches it again', async () => {
+  it('notices a damaged entry on its own and fetches it again', async () => {
     const first = await newCache().ensure(ref('victim'));
     await writeFile(first.dataPath, Buffer.alloc(10));
     const cache = newCache();
