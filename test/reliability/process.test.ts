@@ -123,6 +123,18 @@ describe.skipIf(!hasDist)('apkgraph run interrupted', () => {
     await expectRecoverable(cache, out);
   });
 
+  it('leaves only whole images when SIGTERM lands while images are being built', async () => {
+    const { cache, out } = dirs();
+    const proc = startCli(runArgs(cache, out));
+    await proc.waitForStderr(/done\s+build:/, 40_000);
+    proc.kill('SIGTERM');
+    const res = await proc.done;
+    // The last builds may have finished before the signal arrived; either way nothing is torn.
+    expect([0, 130]).toContain(res.code);
+    expect(await tempLeftovers(cache)).toEqual([]);
+    await expectRecoverable(cache, out);
+  });
+
   it('survives SIGKILL mid-prefetch: the next run succeeds and the cache verifies', async () => {
     const { cache, out } = dirs();
     server.resetCounts();
