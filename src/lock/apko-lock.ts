@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto';
 import { ApkgraphError } from '../errors.js';
 import { indexLocation, packageLocation } from '../repo/location.js';
+import type { PackageRecord } from '../apk/types.js';
 import { parseRepositoryLine } from '../resolve/index-source.js';
-import type { ResolvedPackage } from '../resolve/resolve.js';
 import type { ImageLock } from './lock-image.js';
 
 export interface LockRange {
@@ -63,8 +63,21 @@ export interface ApkSections {
   data: { length: number; checksum: string };
 }
 
+/** A locked package and the repository (original URL, never a mirror) it comes from. */
+export interface LockedRecord {
+  record: PackageRecord;
+  repository: string;
+}
+
+/** One architecture of a lock: its packages in install order. */
+export interface LockArch {
+  arch: string;
+  packages: readonly LockedRecord[];
+}
+
 export interface ToApkoLockInput {
-  lock: ImageLock;
+  /** Every architecture, in lock order (an {@link ImageLock} converts with {@link archsOf}). */
+  archs: readonly LockArch[];
   /** The config's path as given, recorded as `config.name`. */
   configName: string;
   /** What the config checksum covers: the merged config and every knob that changed it. */
@@ -74,7 +87,15 @@ export interface ToApkoLockInput {
   runtimeRepositories?: readonly string[];
   keyring: ReadonlyArray<{ url: string; content?: string }>;
   /** Section sizes for a package, when known; without them the ranges are left out. */
-  sectionsFor?: (pkg: ResolvedPackage, arch: string) => ApkSections | undefined;
+  sectionsFor?: (pkg: LockedRecord, arch: string) => ApkSections | undefined;
+}
+
+/** The per-architecture package lists of an {@link ImageLock}. */
+export function archsOf(lock: ImageLock): LockArch[] {
+  return lock.archs.map((arch) => ({
+    arch,
+    packages: lock.resolutions.get(arch)?.packages ?? [],
+  }));
 }
 
 /** `sha256-<base64>` of a canonical JSON encoding (keys sorted). */
@@ -129,18 +150,19 @@ function ranges(sections: ApkSections): Pick<LockPackage, 'signature' | 'control
 
 /** Builds the lock JSON object; `JSON.stringify(x, null, 2)` gives apko's layout. */
 export function toApkoLockJson(input: ToApkoLockInput): ApkoLock {
-  const { lock } = input;
+  const archs = input.archs.map((a) => a.arch);
   const packages: LockPackage[] = [];
-  for (const arch of lock.archs) {
-    for (const p of lock.resolutions.get(arch)?.packages ?? []) {
+  for (const { arch, packages: locked } of input.archs) {
+    for (const p of locked) {
+      const { name, version, checksum } = p.record;
       const sections = input.sectionsFor?.(p, arch);
       packages.push({
-        name: p.name,
-        url: packageLocation(p.repository, arch, p.name, p.version),
-        version: p.version,
+        name,
+        url: packageLocation(p.repository, arch, name, version),
+        version,
         architecture: arch,
         ...(sections ? ranges(sections) : {}),
-        ...(p.record.checksum ? { checksum: p.record.checksum } : {}),
+        ...(checksum ? { checksum } : {}),
       });
     }
   }
@@ -153,9 +175,9 @@ export function toApkoLockJson(input: ToApkoLockInput): ApkoLock {
         url: k.url,
         ...(k.content === undefined ? {} : { content: k.content }),
       })),
-      build_repositories: repositoryEntries(input.buildRepositories ?? [], lock.archs),
-      runtime_repositories: repositoryEntries(input.runtimeRepositories ?? [], lock.archs),
-      repositories: repositoryEntries(input.repositories, lock.archs),
+      build_repositories: repositoryEntries(input.buildRepositories ?? [], archs),
+      runtime_repositories: repositoryEntries(input.runtimeRepositories ?? [], archs),
+      repositories: repositoryEntries(input.repositories, archs),
       packages,
     },
   };

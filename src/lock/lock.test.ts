@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { describeRealdata, realdata } from '../../test/realdata.js';
 import { newPackageRecord, type PackageRecord } from '../apk/types.js';
 import { buildUniverse, type Universe } from '../resolve/universe.js';
-import { configChecksum, lockedVersionsByArch, readApkoLock, toApkoLockJson } from './apko-lock.js';
+import {
+  archsOf,
+  configChecksum,
+  lockedVersionsByArch,
+  readApkoLock,
+  toApkoLockJson,
+} from './apko-lock.js';
 import { lockImage } from './lock-image.js';
 
 function pkg(name: string, version: string, extra: Partial<PackageRecord> = {}): PackageRecord {
@@ -101,13 +107,13 @@ describe('toApkoLockJson', () => {
       universes: new Map([['x86_64', x86]]),
     });
     const json = toApkoLockJson({
-      lock,
+      archs: archsOf(lock),
       configName: 'apko.yaml',
       configInput: { contents: { packages: ['tool'] } },
       repositories: ['https://repo.invalid/main'],
       keyring: [{ url: 'https://repo.invalid/key.rsa.pub', content: 'PEM' }],
       sectionsFor: (p) =>
-        p.name === 'tool'
+        p.record.name === 'tool'
           ? {
               signature: { length: 667, checksum: 'sha1-s' },
               control: { length: 524, checksum: 'sha1-c' },

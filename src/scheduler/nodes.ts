@@ -8,7 +8,7 @@
  *
  * A build node makes sure its packages are cached (hits after a prefetch; without prefetch the
  * same single flight fetches the misses), builds every arch and writes one OCI layout with a
- * multi-arch index, published atomically.
+ * multi-arch index, published atomically, with apko's lock file beside it.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import type { CacheStatus } from '../cache/counters.js';
 import type { CachedPackage } from '../cache/package-cache.js';
 import { ApkgraphError, InternalError, throwIfAborted, wrapError } from '../errors.js';
 import { nodeId, type GraphNode } from '../graph/build-graph.js';
+import { writeVariantLock } from '../lock/set-lock.js';
 import { effectiveConfig, type ConfigOverrides } from '../moduleset/effective.js';
 import type { ModuleSet } from '../moduleset/types.js';
 import { tempPathFor } from '../util/atomic.js';
@@ -232,6 +233,21 @@ export function createNodeRunners<U>(
         tag: node.variant,
         annotations: image.annotations ?? {},
       });
+      // apko's lock of the image goes beside its layout (an OCI layout root holds only what
+      // the image-layout spec names), with the ranges of the entries just installed.
+      await writeVariantLock(
+        options.outRoot,
+        {
+          set,
+          module,
+          variant: node.variant,
+          archs: cfg.archs,
+          keys,
+          entries: cached,
+          ...(options.overrides ? { overrides: options.overrides } : {}),
+        },
+        { signal: ctx.signal },
+      );
       return {
         node: node.id,
         outDir,
