@@ -5,7 +5,7 @@
  * (`npm run build` first; `npm test` does).
  */
 import { existsSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeModuleSet, type ModuleSetSpec } from '../../src/moduleset/write.js';
@@ -234,6 +234,33 @@ describe.skipIf(!hasDist)('apkgraph run with bad configs', { concurrent: true },
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/error\[ERR_CONFIG\]: .*apkgraph\.yaml:\d+:\d+: .*"sparc"/);
     expect(res.stderr).toMatch(/hint: .*x86_64, aarch64/);
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 naming the key file when a keyring entry is missing', async () => {
+    const missing = join(tmp, 'no-such-key.rsa.pub');
+    const { res, out, cache } = await runSet(
+      { a: { apko: { contents: { packages: ['p2'] } }, module: noDev } },
+      { keyring: [missing] },
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_IO]');
+    expect(res.stderr).toContain(missing);
+    expect(res.stderr).toMatch(/hint: /);
+    await expectNoImage(out, cache);
+  });
+
+  it('exits 1 with ERR_SIGNATURE when a keyring file is not a public key', async () => {
+    const junk = join(tmp, 'junk.rsa.pub');
+    await writeFile(junk, 'this is not a PEM key\n');
+    const { res, out, cache } = await runSet(
+      { a: { apko: { contents: { packages: ['p2'] } }, module: noDev } },
+      { keyring: [junk] },
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('error[ERR_SIGNATURE]');
+    expect(res.stderr).toContain('junk.rsa.pub');
+    expect(res.stderr).toMatch(/hint: .*PUBLIC KEY/);
     await expectNoImage(out, cache);
   });
 });
