@@ -155,14 +155,23 @@ export async function installPackage(
   } catch (err) {
     source.destroy();
     gunzip.destroy();
-    const zcode = (err as { code?: unknown }).code;
-    const zlibFailure = typeof zcode === 'string' && zcode.startsWith('Z_');
-    throw wrapError(`installing ${label}`, err, zlibFailure ? 'ERR_GZIP' : 'ERR_TAR', {
+    throw wrapError(`installing ${label}`, err, failureCode(err), {
       package: label,
       path: dataPath,
     });
   }
   return result;
+}
+
+/** The code for a non-apkgraph failure: a damaged gzip stream, a disk error, else bad tar data. */
+function failureCode(err: unknown): 'ERR_GZIP' | 'ERR_IO' | 'ERR_TAR' {
+  const { code, syscall } = err as { code?: unknown; syscall?: unknown };
+  if (typeof code === 'string' && code.startsWith('Z_')) return 'ERR_GZIP';
+  // Node system errors carry `syscall`; the spool's disk writes fail that way.
+  if (typeof syscall === 'string' || (typeof code === 'string' && /^E[A-Z]+$/.test(code))) {
+    return 'ERR_IO';
+  }
+  return 'ERR_TAR';
 }
 
 /** Applies the overwrite rules; returns whether the package now owns `path`. */

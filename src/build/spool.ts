@@ -23,6 +23,11 @@ export class BodySpool {
   #size = 0;
   #reader: FileHandle | undefined;
 
+  /**
+   * The first error of the write stream. The listener stays for the stream's whole life: an
+   * 'error' with no listener would be thrown as an uncaught exception and end the process, and
+   * a write stream can fail between two of our calls, when nobody else is listening.
+   */
   #failed: Error | undefined;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -31,7 +36,7 @@ export class BodySpool {
     this.path = path;
     this.#out = createWriteStream(path, { flags: 'wx' });
     this.#out.on('error', (err) => {
-      this.#failed = err;
+      this.#failed ??= err;
     });
   }
 
@@ -63,7 +68,21 @@ export class BodySpool {
     const data = Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (!this.#out.write(data)) await once(this.#out, 'drain');
+    await new Promise<void>((resolve, reject) => {
+      if (this.#failed) return reject(this.#failed);
+      // The write callback reports this write's own failure; waiting for 'drain' alone would
+      // hang on a stream that failed earlier, since a destroyed stream never drains.
+      const ok = this.#out.write(data, (err) => {
+        if (err) reject((this.#failed ??= err));
+        else if (ok) resolve();
+      });
+      if (!ok) {
+        once(this.#out, 'drain').then(
+          () => resolve(),
+          (err: unknown) => reject(this.#failed ?? err),
+        );
+      }
+    });
   }
 
   /** Finishes writing; reads are allowed afterwards. */
@@ -71,8 +90,14 @@ export class BodySpool {
     if (this.#reader) return;
     await this.#flush();
     await new Promise<void>((resolve, reject) => {
-      this.#out.once('error', reject);
-      this.#out.end(() => resolve());
+      if (this.#failed) return reject(this.#failed);
+      // end() hands a failure of the last write or of close to its callback; an error that
+      // happened earlier is already in #failed.
+      this.#out.end((err?: Error | null) => {
+        if (err) this.#failed ??= err;
+        if (this.#failed) reject(this.#failed);
+        else resolve();
+      });
     });
     this.#reader = await open(this.path, 'r');
   }
