@@ -79,7 +79,7 @@ export class BodySpool {
       if (!ok) {
         once(this.#out, 'drain').then(
           () => resolve(),
-          (err: unknown) => reject(this.#failed ?? err),
+          (err: Error) => reject(this.#failed ?? err),
         );
       }
     });
