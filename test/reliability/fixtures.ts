@@ -276,8 +276,13 @@ interface OciDescriptor {
  */
 export async function incompleteImages(out: string): Promise<string[]> {
   const bad: string[] = [];
-  for (const module of await readdir(out).catch(() => [] as string[])) {
-    for (const variant of await readdir(join(out, module)).catch(() => [] as string[])) {
+  const dirsIn = async (dir: string): Promise<string[]> =>
+    (await readdir(dir, { withFileTypes: true }).catch(() => []))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  // Files beside the layouts (e.g. `<variant>.apko.lock.json`) are not images.
+  for (const module of await dirsIn(out)) {
+    for (const variant of await dirsIn(join(out, module))) {
       const dir = join(out, module, variant);
       if (!(await imageIsWhole(dir))) bad.push(`${module}/${variant}`);
     }
