@@ -107,6 +107,7 @@ describe('run on the embedded default set', () => {
       expect(n.cache).toMatchObject({ miss: 0, coalesced: 0 });
     }
     expect((await readdir(join(out, 'python', 'latest-dev'))).sort()).toEqual([
+      'apko.lock.json',
       'blobs',
       'index.json',
       'oci-layout',
@@ -154,9 +155,10 @@ describe('run on the embedded default set', () => {
     expect(result.ok).toBe(false);
     const entries = await readdir(out, { recursive: true }).catch(() => [] as string[]);
     expect(entries.filter((p) => p.includes('.tmp-'))).toEqual([]);
-    // whatever exists is a complete layout
+    // whatever exists is a complete layout (its lock file is written right after it)
     for (const e of entries.filter((p) => /^[^/]+\/latest(-dev)?$/.test(p))) {
-      expect((await readdir(join(out, e))).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
+      const names = (await readdir(join(out, e))).filter((n) => n !== 'apko.lock.json');
+      expect(names.sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
     }
     const cancelled = [...result.outcomes.values()].filter(
       (o) => !o.ok && o.failure.reason === 'cancelled',

@@ -15,7 +15,7 @@ import type { ModuleSet } from '../moduleset/types.js';
 import { resolveSetConfigs } from '../scheduler/resolve-set.js';
 import type { RunServices } from '../scheduler/services.js';
 import { lookupCachedEntries } from './cache-sections.js';
-import { writeVariantLock } from './set-lock.js';
+import { variantLockPath, writeVariantLock } from './set-lock.js';
 
 /** Options of {@link lockModuleSet}. */
 export interface LockModuleSetOptions<U> {
@@ -69,8 +69,9 @@ export async function lockModuleSet<U>(
       signal ? { signal } : {},
     );
     const keys = await services.readKeys(value.keyring);
-    const path = await writeVariantLock(
-      options.outRoot,
+    const path = variantLockPath(options.outRoot, node.module, node.variant);
+    await writeVariantLock(
+      path,
       {
         set,
         module,

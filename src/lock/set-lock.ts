@@ -1,6 +1,7 @@
 /**
  * apko lock files for the images of a module set: one per module variant, written by
- * `apkgraph lock SET` and, next to each OCI layout, by `apkgraph run`.
+ * `apkgraph lock SET` (`<out>/<module>/<variant>.apko.lock.json`) and by `apkgraph run` (at the
+ * root of each OCI layout, `<out>/<module>/<variant>/apko.lock.json`).
  *
  * Both commands build the file with {@link variantLockJson} from a config node's per-arch lock
  * (latest-dev already extended from latest's lock by the scheduler), so a set locked on its own
@@ -19,12 +20,24 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { toApkoLockJson, type ApkoLock, type ApkSections, type LockArch } from './apko-lock.js';
 import { sectionKey, sectionsOfEntries } from './cache-sections.js';
 
-/** The file name of a variant's lock: `<variant>.apko.lock.json`. */
+/** The file name of a variant's lock written by `lock SET`: `<variant>.apko.lock.json`. */
 export const LOCK_SUFFIX = '.apko.lock.json';
 
-/** `<root>/<module>/<variant>.apko.lock.json`: beside the OCI layout `<root>/<module>/<variant>`. */
+/** The name of the lock `run` writes at the root of each OCI layout. */
+export const IMAGE_LOCK_NAME = 'apko.lock.json';
+
+/** `<root>/<module>/<variant>.apko.lock.json`, where `lock SET` writes a variant's lock. */
 export function variantLockPath(root: string, module: string, variant: Variant): string {
   return join(root, module, `${variant}${LOCK_SUFFIX}`);
+}
+
+/**
+ * `<layout>/apko.lock.json`: the lock of the image in an OCI layout. The image-layout spec
+ * names only `oci-layout`, `index.json` and `blobs/`; skopeo, umoci (including `umoci gc`) and
+ * oci-image-tool ignore other files at the root, and the lock travels with its image.
+ */
+export function imageLockPath(layoutDir: string): string {
+  return join(layoutDir, IMAGE_LOCK_NAME);
 }
 
 /** Inputs of {@link variantLockJson}. */
@@ -84,18 +97,26 @@ export function variantLockJson(input: VariantLockInput): ApkoLock {
   });
 }
 
-/**
- * Writes one variant's lock (atomically) to {@link variantLockPath} under `root`, with the
- * ranges of the given cache entries (keyed by {@link sectionKey}). Returns the path.
- */
-export async function writeVariantLock(
-  root: string,
-  input: Omit<VariantLockInput, 'sections'> & { entries: ReadonlyMap<string, EntryFiles> },
+/** The inputs of {@link variantLockText}: cache entries instead of computed sections. */
+export type VariantLockEntries = Omit<VariantLockInput, 'sections'> & {
+  /** Cache entries of the locked packages by {@link sectionKey}; others get no ranges. */
+  entries: ReadonlyMap<string, EntryFiles>;
+};
+
+/** The lock file text of one variant (JSON, two-space indent, final newline, like apko). */
+export async function variantLockText(
+  input: VariantLockEntries,
   options: { signal?: AbortSignal } = {},
 ): Promise<string> {
   const sections = await sectionsOfEntries(input.entries, options);
-  const json = variantLockJson({ ...input, sections });
-  const path = variantLockPath(root, input.module.name, input.variant);
-  await writeFileAtomic(path, `${JSON.stringify(json, null, 2)}\n`);
-  return path;
+  return `${JSON.stringify(variantLockJson({ ...input, sections }), null, 2)}\n`;
+}
+
+/** Writes one variant's lock to `path`, atomically. */
+export async function writeVariantLock(
+  path: string,
+  input: VariantLockEntries,
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
+  await writeFileAtomic(path, await variantLockText(input, options));
 }

@@ -8,7 +8,7 @@
  *
  * A build node makes sure its packages are cached (hits after a prefetch; without prefetch the
  * same single flight fetches the misses), builds every arch and writes one OCI layout with a
- * multi-arch index, published atomically, with apko's lock file beside it.
+ * multi-arch index, published atomically, then apko's lock file at the layout's root.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,10 +18,10 @@ import type { CacheStatus } from '../cache/counters.js';
 import type { CachedPackage } from '../cache/package-cache.js';
 import { ApkgraphError, InternalError, throwIfAborted, wrapError } from '../errors.js';
 import { nodeId, type GraphNode } from '../graph/build-graph.js';
-import { writeVariantLock } from '../lock/set-lock.js';
+import { imageLockPath, variantLockText } from '../lock/set-lock.js';
 import { effectiveConfig, type ConfigOverrides } from '../moduleset/effective.js';
 import type { ModuleSet } from '../moduleset/types.js';
-import { tempPathFor } from '../util/atomic.js';
+import { tempPathFor, writeFileAtomic } from '../util/atomic.js';
 import { imageSpecOf } from './image-spec.js';
 import { packageRef, type LockedPackage, type RunServices, type UniverseKey } from './services.js';
 import type { NodeRunners, TaskContext } from './types.js';
@@ -228,15 +228,9 @@ export function createNodeRunners<U>(
           return services.buildArch(req, { blobsDir, signal: ctx.signal });
         }),
       );
-      const { indexDigest } = await services.writeLayout(outDir, results, {
-        blobsDir,
-        tag: node.variant,
-        annotations: image.annotations ?? {},
-      });
-      // apko's lock of the image goes beside its layout (an OCI layout root holds only what
-      // the image-layout spec names), with the ranges of the entries just installed.
-      await writeVariantLock(
-        options.outRoot,
+      // apko's lock of the image, with the ranges of the entries it installed; computed before
+      // publishing so the lock lands right after its layout (at the layout root, see imageLockPath).
+      const lockText = await variantLockText(
         {
           set,
           module,
@@ -248,6 +242,12 @@ export function createNodeRunners<U>(
         },
         { signal: ctx.signal },
       );
+      const { indexDigest } = await services.writeLayout(outDir, results, {
+        blobsDir,
+        tag: node.variant,
+        annotations: image.annotations ?? {},
+      });
+      await writeFileAtomic(imageLockPath(outDir), lockText);
       return {
         node: node.id,
         outDir,
