@@ -137,7 +137,8 @@ async function lockSet(setDir: string, flags: LockFlags, cli: CliIo): Promise<vo
     cacheDir,
     mirrors,
     offline: flags.offline === true,
-    fetchInProcess: true,
+    // Worker threads only pay off when there is something to download.
+    fetchInProcess: flags.fetch !== true,
     buildInProcess: true,
     logger: cli.logger,
   });
