@@ -245,6 +245,18 @@ describe('apkgraph lock', () => {
     for (const p of lock.contents.packages) await expectRangesMatchApk(p);
   });
 
+  it('refuses --repository for a set, whose repositories come from its files', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let err = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    const argv = ['node', 'apkgraph', 'lock', set.dir, '--repository', server.url];
+    expect(await main([...argv, '--cache-dir', join(dir, 'cache-usage')])).toBe(2);
+    expect(err).toContain('ERR_USAGE');
+  });
+
   it('gives a config ranges for the packages the cache already holds', async () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

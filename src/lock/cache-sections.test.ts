@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeRealdata, realdata } from '../../test/realdata.js';
 import { FetchPool } from '../cache/fetch-pool.js';
 import { CacheLayout } from '../cache/layout.js';
 import { PackageCache } from '../cache/package-cache.js';
 import { writeFixtureRepo } from '../cache/test-fixtures.js';
 import type { PackageRecord } from '../apk/types.js';
+import { readApkoLock, toApkoLockJson } from './apko-lock.js';
 import { lookupCachedEntries, sectionKey, sectionsOfEntry } from './cache-sections.js';
 
 let dir = '';
@@ -83,5 +85,52 @@ describe('sectionsOfEntry', () => {
     expect(s.control.checksum).toBe(`sha1-${b64('sha1', control)}`);
     expect(s.data.checksum).toBe(`sha256-${b64('sha256', data)}`);
     expect(records[0]!.checksum).toBe(`Q1${b64('sha1', control)}`);
+  });
+});
+
+describeRealdata('lock sections of a real APK', () => {
+  it('match the ranges and checksums apko wrote for the same package', async () => {
+    const lockFile = realdata('images', 'apko-testdata-locks', 'apko-discover.lock.json');
+    const apkoLock = readApkoLock(await readFile(lockFile, 'utf8'), lockFile);
+    const want = apkoLock.contents.packages.find(
+      (p) => p.name === 'pretend-baselayout' && p.architecture === 'x86_64',
+    )!;
+    const real = join(dir, 'real');
+    await mkdir(join(real, 'x86_64'), { recursive: true });
+    await copyFile(
+      realdata('apk', 'test-signed', 'pretend-baselayout-1.0.0-r0.x86_64.apk'),
+      join(real, 'x86_64', 'pretend-baselayout-1.0.0-r0.apk'),
+    );
+    const fetcher = new FetchPool({ inProcess: true });
+    const cache = new PackageCache({ root: join(dir, 'cache'), fetcher });
+    const ref = {
+      repository: real,
+      arch: 'x86_64',
+      name: want.name,
+      version: want.version,
+      checksum: want.checksum!,
+    };
+    try {
+      await cache.ensure(ref);
+    } finally {
+      await fetcher.close();
+    }
+    const size = (await readFile(join(real, 'x86_64', 'pretend-baselayout-1.0.0-r0.apk'))).length;
+    const record = { ...records[0]!, name: want.name, version: want.version, size };
+    record.checksum = want.checksum!;
+    const archs = [{ arch: 'x86_64', packages: [{ record, repository: real }] }];
+    const entry = (await lookupCachedEntries(cache.layout, archs)).get(
+      sectionKey('x86_64', want.name),
+    )!;
+    const sections = await sectionsOfEntry(entry);
+    const [got] = toApkoLockJson({
+      archs,
+      configName: 'apko.yaml',
+      configInput: {},
+      repositories: [real],
+      keyring: [],
+      sectionsFor: () => sections,
+    }).contents.packages;
+    expect({ ...got, url: want.url }).toEqual(want);
   });
 });
