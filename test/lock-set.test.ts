@@ -4,10 +4,12 @@
  * `runModuleSet` (which writes the same lock into each OCI layout). Every byte range in the
  * locks is checked against the .apk files themselves.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeApkIndex } from '../src/apk/apkindex-file.js';
 import { writeApk } from '../src/apk/apk-writer.js';
@@ -24,6 +26,9 @@ import { writeModuleSet } from '../src/moduleset/write.js';
 import { createRealServices } from '../src/scheduler/real-services.js';
 import { runModuleSet } from '../src/scheduler/run-set.js';
 import { startRepoServer, type RepoServer } from '../src/serve/repo-server.js';
+import { itWithTool } from './oci-tools.js';
+
+const exec = promisify(execFile);
 
 const ARCHS = ['x86_64', 'aarch64'];
 // name, version, depends; bash and busybox are the dev extras.
@@ -220,6 +225,25 @@ describe('runModuleSet lock files', () => {
         'oci-layout',
       ]);
     }
+  });
+});
+
+describe('an OCI layout holding its lock file', () => {
+  const layout = () => join(dir, 'out', 'app', 'latest-dev');
+  itWithTool('skopeo', 'is still accepted by skopeo inspect and copy', async () => {
+    const { stdout } = await exec('skopeo', ['inspect', '--raw', `oci:${layout()}:latest-dev`]);
+    expect((JSON.parse(stdout) as { manifests: unknown[] }).manifests).toHaveLength(2);
+    await exec('skopeo', [
+      'copy',
+      `oci:${layout()}:latest-dev-amd64`,
+      `oci:${join(dir, 'copy')}:x`,
+    ]);
+  });
+  itWithTool('umoci', 'is still accepted by umoci, whose gc keeps the lock', async () => {
+    const { stdout } = await exec('umoci', ['ls', '--layout', layout()]);
+    expect(stdout.split('\n')).toContain('latest-dev-arm64');
+    await exec('umoci', ['gc', '--layout', layout()]);
+    expect(await readdir(layout())).toContain('apko.lock.json');
   });
 });
 
