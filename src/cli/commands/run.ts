@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { defaultCacheRoot } from '../../cache/layout.js';
+import type { Coordination } from '../../cache/package-cache.js';
 import { serveDemoRepo } from '../../demo/serve-demo.js';
 import { AbortError, ApkgraphError } from '../../errors.js';
 import { buildGraph } from '../../graph/build-graph.js';
@@ -36,6 +37,15 @@ interface RunFlags {
   keepGoing?: boolean;
   report?: string;
   trace?: string;
+  fetchCoordination: string;
+}
+
+function parseCoordination(mode: string): Coordination {
+  if (mode === 'single-flight' || mode === 'none') return mode;
+  throw new ApkgraphError(
+    'ERR_USAGE',
+    `--fetch-coordination must be single-flight or none, got "${mode}"`,
+  );
 }
 
 /** Adds `run`. */
@@ -65,6 +75,12 @@ export function register(program: Command, io: () => CliIo): void {
     .option('-j, --jobs <n>', 'build nodes at once (default: the number of CPUs)')
     .option('--config-jobs <n>', 'config nodes at once', '4')
     .option('--keep-going', 'run everything that does not depend on a failure')
+    .option(
+      '--fetch-coordination <mode>',
+      'single-flight (concurrent misses share one download) or none (each downloads; ' +
+        'the control group of "apkgraph bench")',
+      'single-flight',
+    )
     .option('--report <file>', 'write a JSON summary of the run')
     .option('--trace <file>', 'write Chrome trace-event JSON (open it in ui.perfetto.dev)')
     .action(async (setDir: string, flags: RunFlags) => {
@@ -95,7 +111,10 @@ export function register(program: Command, io: () => CliIo): void {
         cacheDir,
         mirrors,
         offline: flags.offline === true,
-        buildThreads: jobs,
+        // Builds are CPU-bound: more threads than cores only add memory. --jobs still bounds
+        // how many build nodes are in flight (fetching what they miss, or queued for a thread).
+        buildThreads: Math.min(jobs, availableParallelism()),
+        coordination: parseCoordination(flags.fetchCoordination),
         logger: cli.logger,
       });
 
