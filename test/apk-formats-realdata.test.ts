@@ -12,7 +12,7 @@ import { formatIndexText, parseIndexText } from '../src/apk/apkindex.js';
 import { readApkIndexFile } from '../src/apk/apkindex-file.js';
 import { formatInstalledDb, parseInstalledDb } from '../src/apk/installed-db.js';
 import { loadKeyring, type Keyring } from '../src/apk/keys.js';
-import { parseTar } from '../src/apk/tar.js';
+import { parseTar } from '../src/tar/tar-decoder.js';
 import type { ApkgraphError } from '../src/errors.js';
 import { describeRealdata, realdata } from './realdata.js';
 

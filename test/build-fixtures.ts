@@ -14,7 +14,7 @@ import {
   tarPadding,
   type TarEntryType,
   type TarHeader,
-} from '../src/oci/tar-writer.js';
+} from '../src/tar/tar-encoder.js';
 
 /** One entry of a fixture package's data tar. */
 export interface FixtureFile {

@@ -14,7 +14,7 @@ import { sha1ToQ1 } from './checksum.js';
 import { readGzipMember, type GzipMember } from './gzip-streams.js';
 import { parsePkgInfo, type PkgInfo } from './pkginfo.js';
 import { parseSignatureName, type SignatureAlgorithm, type SignatureEntry } from './signature.js';
-import { parseTar, type TarEntry } from './tar.js';
+import { parseTar, type TarEntry } from '../tar/tar-decoder.js';
 
 /** The sections of an .apk and their hashes. */
 export interface ApkSections {

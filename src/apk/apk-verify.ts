@@ -7,9 +7,24 @@ import { createReadStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { ApkgraphError } from '../errors.js';
 import { SinkClosedError, splitApk, type ApkSections } from './apk-reader.js';
-import { readDataTar, type DataEntryType } from './data-tar.js';
+import { readDataTar } from './data-tar.js';
 import type { Keyring } from './keys.js';
+import type { TarEntryType } from '../tar/tar-encoder.js';
 import { checkSignatures, type SignatureAlgorithm } from './signature.js';
+
+/** The kinds of entry a report lists, in apk's words. */
+export type DataEntryType =
+  'file' | 'directory' | 'symlink' | 'hardlink' | 'character-device' | 'block-device' | 'fifo';
+
+const REPORT_TYPES: Record<TarEntryType, DataEntryType> = {
+  file: 'file',
+  directory: 'directory',
+  symlink: 'symlink',
+  link: 'hardlink',
+  char: 'character-device',
+  block: 'block-device',
+  fifo: 'fifo',
+};
 
 /** One data-tar entry as the report lists it. */
 export interface ApkFileEntry {
@@ -71,16 +86,18 @@ export async function inspectApkFile(
   const splitting = splitApk(input, { data: dataPipe }, { source: path, ...signal });
   const reading = readDataTar(
     dataPipe,
-    (e) => {
-      files.push({
-        path: e.path,
-        type: e.type,
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-        size: e.size,
-        ...(e.linkname === undefined ? {} : { linkname: e.linkname }),
-      });
+    {
+      entry: (e) => {
+        files.push({
+          path: e.path,
+          type: REPORT_TYPES[e.type],
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          size: e.size,
+          ...(e.linkname === undefined ? {} : { linkname: e.linkname }),
+        });
+      },
     },
     { source: path, onChecksumMismatch: 'collect', ...signal },
   );

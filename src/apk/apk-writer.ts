@@ -18,7 +18,7 @@ import { sha1ToQ1 } from './checksum.js';
 import type { SigningKey } from './keys.js';
 import { formatPkgInfo, makePkgInfo, pkgInfoToRecord } from './pkginfo.js';
 import { signatureName, signBytes, type SignatureAlgorithm } from './signature.js';
-import { encodeTarEntry, tarEndBlocks, type TarEntrySpec } from './tar.js';
+import { encodeTarEntry, TAR_END, type TarEntrySpec } from '../tar/tar-encoder.js';
 import type { PackageRecord } from './types.js';
 
 /** One entry of the package's file tree. */
@@ -212,7 +212,7 @@ export function writeApk(spec: ApkSpec): WrittenApk {
       ...encodeTarEntry({ ...entrySpec(f, mtime, data.length, checksumFor(f, data)), data }),
     );
   }
-  parts.push(tarEndBlocks());
+  parts.push(TAR_END);
   const dataGz = gzipSync(Buffer.concat(parts), { level });
   const datahash = createHash('sha256').update(dataGz).digest('hex');
   const { head, controlSha1, entries } = controlPart(spec, datahash, installedSize, mtime, level);
@@ -274,7 +274,7 @@ export async function writeApkToFile(
       }))
         await put(b);
     }
-    await put(tarEndBlocks());
+    await put(TAR_END);
     await new Promise<void>((resolve, reject) => {
       gzip.once('error', reject);
       dataOut.stream.once('finish', resolve);

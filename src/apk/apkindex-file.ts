@@ -20,7 +20,8 @@ import {
   type SignatureAlgorithm,
   type SignatureEntry,
 } from './signature.js';
-import { encodeTarEntry, parseTar, tarEndBlocks } from './tar.js';
+import { parseTar } from '../tar/tar-decoder.js';
+import { encodeTarEntry, TAR_END } from '../tar/tar-encoder.js';
 import type { PackageRecord } from './types.js';
 
 /** A parsed, and unless allowed otherwise verified, APKINDEX. */
@@ -272,7 +273,7 @@ export function writeApkIndex(opts: WriteApkIndexOptions): Uint8Array {
       mtime,
     }),
   );
-  parts.push(tarEndBlocks());
+  parts.push(TAR_END);
   const indexMember = gzipMember(Buffer.concat(parts), 9);
   if (!opts.key) return indexMember;
 

@@ -3,18 +3,19 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { ApkgraphError } from '../errors.js';
 import { readDataTar, type DataTarEntry } from './data-tar.js';
-import { encodeTarEntry, tarEndBlocks } from './tar.js';
+import { encodeTarEntry, encodeTarHeader, TAR_END } from '../tar/tar-encoder.js';
 
 const SHA1_HELLO = 'f572d396fae9206628714fb2ce00f72e94f2258f'; // sha1("hello\n")
 
 function dataTar(entries: Parameters<typeof encodeTarEntry>[0][]): Readable {
   const parts = entries.flatMap((e) => encodeTarEntry(e));
-  return Readable.from([gzipSync(Buffer.concat([...parts, tarEndBlocks()]))]);
+  return Readable.from([gzipSync(Buffer.concat([...parts, TAR_END]))]);
 }
 
 describe('readDataTar', () => {
   it('streams entries with their metadata and checks file checksums', async () => {
     const seen: Array<[DataTarEntry, string]> = [];
+    const chunks: Buffer[] = [];
     const summary = await readDataTar(
       dataTar([
         { name: 'etc/', typeflag: '5', mode: 0o755 },
@@ -33,10 +34,10 @@ describe('readDataTar', () => {
           pax: [['APK-TOOLS.checksum.SHA1', 'aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d']],
         },
       ]),
-      async (entry, body) => {
-        const chunks: Buffer[] = [];
-        for await (const c of body) chunks.push(c as Buffer);
-        seen.push([entry, Buffer.concat(chunks).toString()]);
+      {
+        entry: () => void chunks.splice(0),
+        data: (c) => void chunks.push(Buffer.from(c)),
+        end: (entry) => void seen.push([entry, Buffer.concat(chunks).toString()]),
       },
     );
     expect(summary).toEqual({ entries: 3, badFiles: [], uncheckedFiles: [] });
@@ -63,7 +64,7 @@ describe('readDataTar', () => {
       },
     ]);
     // The handler leaves the body unread: the reader drains and hashes it anyway.
-    const err = await readDataTar(tar, () => undefined, { source: 'p-1' }).catch((e: unknown) => e);
+    const err = await readDataTar(tar, {}, { source: 'p-1' }).catch((e: unknown) => e);
     expect((err as ApkgraphError).code).toBe('ERR_APK_CHECKSUM');
     expect((err as Error).message).toMatch(/p-1: content of etc\/hello does not match its SHA-1/);
   });
@@ -73,7 +74,7 @@ describe('readDataTar', () => {
       { name: 'a', data: Buffer.from('HELLO\n'), pax: [['APK-TOOLS.checksum.SHA1', SHA1_HELLO]] },
       { name: 'b', data: Buffer.from('no checksum') },
     ]);
-    const summary = await readDataTar(tar, () => undefined, { onChecksumMismatch: 'collect' });
+    const summary = await readDataTar(tar, {}, { onChecksumMismatch: 'collect' });
     expect(summary.badFiles).toEqual(['a']);
     expect(summary.uncheckedFiles).toEqual(['b']);
   });
@@ -81,18 +82,37 @@ describe('readDataTar', () => {
   it('refuses paths that leave the root', async () => {
     const err = await readDataTar(
       dataTar([{ name: '../etc/passwd', data: Buffer.from('x') }]),
-      () => undefined,
+      {},
     ).catch((e: unknown) => e);
     expect((err as ApkgraphError).code).toBe('ERR_UNSAFE_PATH');
   });
 
   it('reports corrupt gzip data', async () => {
     const good = gzipSync(
-      Buffer.concat([...encodeTarEntry({ name: 'a', data: Buffer.from('x') }), tarEndBlocks()]),
+      Buffer.concat([...encodeTarEntry({ name: 'a', data: Buffer.from('x') }), TAR_END]),
     );
-    const err = await readDataTar(Readable.from([good.subarray(0, 30)]), () => undefined).catch(
+    const err = await readDataTar(Readable.from([good.subarray(0, 30)]), {}).catch(
       (e: unknown) => e,
     );
     expect(['ERR_GZIP', 'ERR_TAR']).toContain((err as ApkgraphError).code);
+  });
+
+  it('hands binary xattr values over byte for byte', async () => {
+    const cap = Buffer.from([0x01, 0x00, 0x00, 0x02, 0xff, 0xfe, 0x80, 0x00]);
+    const parts = encodeTarHeader({
+      name: 'bin/ping',
+      type: 'file',
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtime: 0,
+      pax: [['SCHILY.xattr.security.capability', cap]],
+    });
+    const seen: DataTarEntry[] = [];
+    await readDataTar(Readable.from([gzipSync(Buffer.concat([parts, TAR_END]))]), {
+      entry: (e) => void seen.push(e),
+    });
+    expect(seen[0]?.pax.get('SCHILY.xattr.security.capability')?.equals(cap)).toBe(true);
   });
 });

@@ -1,27 +1,29 @@
 /**
- * Streaming reader for the data tar of an .apk (the gzip data part, possibly several members).
+ * Streaming reader for the data tar of an .apk (the gzip data part, possibly several members),
+ * shared by `apk inspect` and the image builder.
  *
  * Each entry's body is streamed to the caller and hashed on the way; regular files and
  * symlinks carry a PAX `APK-TOOLS.checksum.SHA1` (hex SHA-1 of the content, or of the link
- * target) which is checked when the body has been read. Builders merge packages into layers
- * with this, so it never buffers a whole file.
+ * target) which is checked here, once the body has been read and before the caller hears that
+ * the entry is complete. PAX values stay raw bytes, so binary xattrs reach the caller intact.
+ * Nothing is buffered beyond one decompressed chunk.
  */
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import tarStream from 'tar-stream';
 import { ApkgraphError, throwIfAborted } from '../errors.js';
+import { normalizeEntryPath } from '../tar/entry-path.js';
+import { TarDecoder, type RawTarHeader } from '../tar/tar-decoder.js';
+import type { TarEntryType } from '../tar/tar-encoder.js';
 
-/** The kinds of entry a data tar holds. */
-export type DataEntryType =
-  'file' | 'directory' | 'symlink' | 'hardlink' | 'character-device' | 'block-device' | 'fifo';
+/** The PAX record in which apk stores an entry's SHA-1. */
+export const APK_SHA1_RECORD = 'APK-TOOLS.checksum.SHA1';
 
-/** One entry of a data tar, with the PAX records that came with it. */
+/** One entry of a data tar. */
 export interface DataTarEntry {
-  /** Relative path without a leading `./` or trailing `/`. */
+  /** Root-relative path without `./`, `//` or a trailing `/`; '' for the root itself. */
   path: string;
-  type: DataEntryType;
+  type: TarEntryType;
   /** Permission bits (including setuid/setgid/sticky). */
   mode: number;
   uid: number;
@@ -29,20 +31,30 @@ export interface DataTarEntry {
   size: number;
   /** Seconds since the epoch. */
   mtime: number;
-  /** Target of a symlink or hard link. */
+  /** Target of a symlink or hard link, as stored. */
   linkname?: string;
   uname?: string;
   gname?: string;
   devmajor?: number;
   devminor?: number;
-  /** Every PAX record (e.g. `APK-TOOLS.checksum.SHA1`, `SCHILY.xattr.*`). */
-  pax: Record<string, string>;
-  /** The hex SHA-1 the package claims for this entry, if any. */
+  /** Every PAX record (e.g. `APK-TOOLS.checksum.SHA1`, `SCHILY.xattr.*`), values as raw bytes. */
+  pax: Map<string, Buffer>;
+  /** The lower-case hex SHA-1 the package claims for this entry, if any. */
   checksumSha1?: string;
 }
 
-/** Called for each entry; `body` streams the content and must be read or left alone. */
-export type DataEntryHandler = (entry: DataTarEntry, body: Readable) => Promise<void> | void;
+/** Callbacks of {@link readDataTar}; each may return a promise to hold the reader. */
+export interface DataTarHandlers {
+  /** An entry starts. */
+  entry?(entry: DataTarEntry): Promise<void> | void;
+  /** A piece of the current entry's body, in order. */
+  data?(chunk: Buffer): Promise<void> | void;
+  /**
+   * The current entry is complete and its checksum was checked. `sha1` is the hex SHA-1 of a
+   * file's content or a symlink's target, undefined for other kinds.
+   */
+  end?(entry: DataTarEntry, sha1: string | undefined): Promise<void> | void;
+}
 
 /** Options for {@link readDataTar}. */
 export interface ReadDataTarOptions {
@@ -58,121 +70,117 @@ export interface DataTarSummary {
   entries: number;
   /** Paths whose content did not match their checksum (only with `collect`). */
   badFiles: string[];
-  /** Entries without a checksum record where one was expected. */
+  /** Regular files without a checksum record. */
   uncheckedFiles: string[];
 }
 
-const TYPES: Record<string, DataEntryType> = {
-  file: 'file',
-  'contiguous-file': 'file',
-  directory: 'directory',
-  symlink: 'symlink',
-  link: 'hardlink',
-  'character-device': 'character-device',
-  'block-device': 'block-device',
-  fifo: 'fifo',
-};
+function toEntry(h: RawTarHeader, type: TarEntryType, source: string): DataTarEntry {
+  const declared = h.pax.get(APK_SHA1_RECORD)?.toString('ascii').trim().toLowerCase();
+  return {
+    path: normalizeEntryPath(h.name, source),
+    type,
+    mode: h.mode & 0o7777,
+    uid: h.uid,
+    gid: h.gid,
+    size: h.size,
+    mtime: h.mtime,
+    ...(h.linkname ? { linkname: h.linkname } : {}),
+    ...(h.uname ? { uname: h.uname } : {}),
+    ...(h.gname ? { gname: h.gname } : {}),
+    ...(type === 'char' || type === 'block' ? { devmajor: h.devmajor, devminor: h.devminor } : {}),
+    pax: h.pax,
+    ...(declared ? { checksumSha1: declared } : {}),
+  };
+}
 
-/** Checks a tar path is relative and stays inside the tree; returns it normalised. */
-export function normalizeEntryPath(name: string, source: string): string {
-  let p = name;
-  while (p.startsWith('./')) p = p.slice(2);
-  while (p.endsWith('/')) p = p.slice(0, -1);
-  if (p.startsWith('/') || p.split('/').includes('..') || p.includes('\0')) {
-    throw new ApkgraphError(
-      'ERR_UNSAFE_PATH',
-      `${source} has an unsafe path in its data: "${name}"`,
-      {
-        package: source,
-        hint: 'the package tries to write outside the image root; do not install it',
-      },
-    );
+/** A failure of a caller's handler, passed on unchanged rather than blamed on the data. */
+class HandlerFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('a data-tar handler failed');
   }
-  return p;
+}
+
+async function call(fn: () => Promise<void> | void): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    throw new HandlerFailure(err);
+  }
 }
 
 /**
- * Reads a gzip-compressed data tar, calls `onEntry` for each entry in order, and checks the
- * per-file SHA-1 records while streaming.
+ * Reads a gzip-compressed data tar, calls `handlers` for each entry in order, and checks the
+ * per-file SHA-1 records while streaming. Errors of the handlers come back unchanged; damaged
+ * input gives ERR_GZIP or ERR_TAR, a read failure ERR_IO.
  */
 export async function readDataTar(
   dataTarGz: Readable | AsyncIterable<Uint8Array>,
-  onEntry: DataEntryHandler,
+  handlers: DataTarHandlers,
   opts: ReadDataTarOptions = {},
 ): Promise<DataTarSummary> {
   const source = opts.source ?? 'package';
   const summary: DataTarSummary = { entries: 0, badFiles: [], uncheckedFiles: [] };
-  const extract = tarStream.extract();
   const input = dataTarGz instanceof Readable ? dataTarGz : Readable.from(dataTarGz);
-  const done = pipeline(input, createGunzip(), extract).catch((err: unknown) => {
-    throw wrapTarError(err, source);
-  });
-  // Marked handled now; the outcome is awaited (and reported) below.
-  void done.catch(() => undefined);
-  try {
-    for await (const raw of extract) {
-      throwIfAborted(opts.signal);
-      const h = raw.header;
-      const type = TYPES[h.type ?? 'file'];
-      if (!type) {
-        raw.resume();
-        continue;
+  const gunzip = createGunzip();
+  input.on('error', (err) => gunzip.destroy(err));
+  input.pipe(gunzip);
+  const decoder = new TarDecoder(`the data of ${source}`);
+
+  let current: DataTarEntry | undefined;
+  let hash: Hash | undefined;
+  const finishEntry = async (entry: DataTarEntry): Promise<void> => {
+    const sha1 = hash?.digest('hex');
+    if (entry.type === 'file' && entry.checksumSha1 === undefined) {
+      summary.uncheckedFiles.push(entry.path);
+    }
+    if (sha1 !== undefined && entry.checksumSha1 !== undefined && sha1 !== entry.checksumSha1) {
+      if (opts.onChecksumMismatch !== 'collect') {
+        throw new ApkgraphError(
+          'ERR_APK_CHECKSUM',
+          `${source}: content of ${entry.path} does not match its SHA-1 in the package (has ${sha1}, declares ${entry.checksumSha1})`,
+          {
+            package: source,
+            hint: 'the package was altered or is corrupt; remove it from the cache and download it again',
+          },
+        );
       }
-      const pax = (h.pax ?? {}) as Record<string, string>;
-      const entry: DataTarEntry = {
-        path: normalizeEntryPath(h.name, source),
-        type,
-        mode: (h.mode ?? 0) & 0o7777,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        size: h.size ?? 0,
-        mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
-        ...(h.linkname ? { linkname: h.linkname } : {}),
-        ...(h.uname ? { uname: h.uname } : {}),
-        ...(h.gname ? { gname: h.gname } : {}),
-        ...(h.devmajor ? { devmajor: h.devmajor } : {}),
-        ...(h.devminor ? { devminor: h.devminor } : {}),
-        pax,
-        ...(pax['APK-TOOLS.checksum.SHA1'] ? { checksumSha1: pax['APK-TOOLS.checksum.SHA1'] } : {}),
-      };
-      summary.entries++;
-      const hash = createHash('sha1');
-      if (type === 'symlink') hash.update(entry.linkname ?? '');
-      const body = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          cb(null, chunk);
-        },
-      });
-      const pumping = pipeline(raw, body);
-      void pumping.catch(() => undefined);
-      await onEntry(entry, body);
-      // Whatever the handler left unread is drained so the hash covers the whole body.
-      body.resume();
-      await pumping;
-      if (type === 'file' || type === 'symlink') {
-        if (entry.checksumSha1 === undefined) {
-          if (type === 'file') summary.uncheckedFiles.push(entry.path);
-        } else if (hash.digest('hex') !== entry.checksumSha1.toLowerCase()) {
-          if (opts.onChecksumMismatch === 'collect') summary.badFiles.push(entry.path);
-          else {
-            throw new ApkgraphError(
-              'ERR_APK_CHECKSUM',
-              `${source}: content of ${entry.path} does not match its SHA-1 in the package`,
-              {
-                package: source,
-                hint: 'the package was altered or is corrupt; remove it from the cache and download it again',
-              },
-            );
-          }
+      summary.badFiles.push(entry.path);
+    }
+    await call(() => handlers.end?.(entry, sha1));
+  };
+
+  try {
+    for await (const chunk of gunzip) {
+      for (const event of decoder.push(chunk as Buffer)) {
+        if (event.kind === 'entry') {
+          throwIfAborted(opts.signal);
+          const type = event.header.type;
+          current = type === undefined ? undefined : toEntry(event.header, type, source);
+          if (!current) continue;
+          summary.entries++;
+          hash =
+            current.type === 'file' || current.type === 'symlink' ? createHash('sha1') : undefined;
+          if (current.type === 'symlink') hash?.update(current.linkname ?? '');
+          const entry = current;
+          await call(() => handlers.entry?.(entry));
+        } else if (event.kind === 'data') {
+          if (!current) continue;
+          hash?.update(event.chunk);
+          const piece = event.chunk;
+          await call(() => handlers.data?.(piece));
+        } else if (current) {
+          const entry = current;
+          current = undefined;
+          await finishEntry(entry);
         }
       }
     }
-    await done;
+    decoder.finish();
   } catch (err) {
     input.destroy();
-    await done.catch(() => undefined);
-    throw err instanceof ApkgraphError ? err : wrapTarError(err, source);
+    gunzip.destroy();
+    if (err instanceof HandlerFailure) throw err.error;
+    throw wrapTarError(err, source);
   }
   return summary;
 }
@@ -180,14 +188,17 @@ export async function readDataTar(
 function wrapTarError(err: unknown, source: string): ApkgraphError {
   if (err instanceof ApkgraphError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  const isGzip = code.startsWith('Z_') || /unexpected end of file|incorrect header/i.test(msg);
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  const isGzip = code?.startsWith('Z_') || /unexpected end of file|incorrect header/i.test(msg);
+  const isIo = !isGzip && syscall !== undefined;
   return new ApkgraphError(
-    isGzip ? 'ERR_GZIP' : 'ERR_TAR',
+    isGzip ? 'ERR_GZIP' : isIo ? 'ERR_IO' : 'ERR_TAR',
     `cannot read the data of ${source}: ${msg}`,
     {
       package: source,
-      hint: 'the package is corrupt or truncated; download it again',
+      hint: isIo
+        ? 'check that the package file exists and is readable'
+        : 'the package is corrupt or truncated; download it again',
       cause: err,
     },
   );

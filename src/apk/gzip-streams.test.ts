@@ -2,7 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { ApkgraphError } from '../errors.js';
 import { gzipHeaderLength, readGzipMember } from './gzip-streams.js';
-import { encodeTarEntry, parseTar, tarEndBlocks } from './tar.js';
+import { parseTar } from '../tar/tar-decoder.js';
+import { encodeTarEntry, TAR_END } from '../tar/tar-encoder.js';
 
 describe('readGzipMember', () => {
   const one = gzipSync(Buffer.from('first member'));
@@ -70,7 +71,7 @@ describe('tar codec', () => {
         pax: [['APK-TOOLS.checksum.SHA1', 'ab']],
       }),
       ...encodeTarEntry({ name: 'l', typeflag: '2', linkname: `/${'t'.repeat(120)}` }),
-      tarEndBlocks(),
+      TAR_END,
     ]);
     const [f, l] = parseTar(bytes, 't');
     expect(f).toMatchObject({ name: long, mode: 0o4755, uid: 7, gid: 8, mtime: 99, typeflag: '0' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApkgraphError } from '../errors.js';
-import { decideOverwrite, FileTree, normalizeEntryPath, type TreeNode } from './file-tree.js';
+import { normalizeEntryPath } from '../tar/entry-path.js';
+import { decideOverwrite, FileTree, type TreeNode } from './file-tree.js';
 
 function code(fn: () => unknown): string | undefined {
   try {

@@ -11,7 +11,8 @@
  * that leaves the root (`..` above it, or a symlink whose target climbs above it) is refused.
  */
 import { ApkgraphError } from '../errors.js';
-import type { TarEntryType } from '../oci/tar-writer.js';
+import { unsafePathError as unsafe } from '../tar/entry-path.js';
+import type { TarEntryType } from '../tar/tar-encoder.js';
 
 /** Where a regular file's bytes are. */
 export type FileBody =
@@ -51,29 +52,6 @@ export interface OwnerInfo {
 }
 
 const MAX_SYMLINK_HOPS = 40;
-
-function unsafe(path: string, why: string, pkg?: string): ApkgraphError {
-  return new ApkgraphError('ERR_UNSAFE_PATH', `unsafe path "${path}": ${why}`, {
-    ...(pkg === undefined ? {} : { package: pkg }),
-    hint: 'the package tries to write outside the image root; it is broken or hostile, do not install it',
-  });
-}
-
-/**
- * Normalises a tar entry name into a root-relative path: strips `./` and trailing slashes,
- * refuses absolute paths and `..` components. Returns '' for the root itself.
- */
-export function normalizeEntryPath(name: string, pkg?: string): string {
-  if (name.startsWith('/')) throw unsafe(name, 'absolute path', pkg);
-  if (name.includes('\0')) throw unsafe(name, 'NUL byte in name', pkg);
-  const parts: string[] = [];
-  for (const part of name.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') throw unsafe(name, '".." component', pkg);
-    parts.push(part);
-  }
-  return parts.join('/');
-}
 
 /** The name part of a `replaces` entry such as `foo`, `foo=1.2-r0` or `foo<2`. */
 function constraintName(spec: string): string {

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ApkgraphError } from '../errors.js';
-import { normalizeEntryPath, type FileTree, type TreeNode } from './file-tree.js';
+import { normalizeEntryPath } from '../tar/entry-path.js';
+import type { FileTree, TreeNode } from './file-tree.js';
 import type { BodySpool } from './spool.js';
 import type { ImageAccounts, ImagePathMutation, ImageSpec } from './types.js';
 

@@ -1,23 +1,21 @@
 /**
- * Installs one package's data tar into a {@link FileTree}: each entry is checked for a safe
- * path, its body is hashed (SHA-1, the `Z:` checksum of the installed db, checked against the
- * package's own PAX checksum) and appended to the spool, and apk's overwrite rules decide who
- * owns a path that two packages ship.
+ * Installs one package's data tar into a {@link FileTree}: the shared data-tar reader checks
+ * each entry's path and its SHA-1 against the package's PAX checksum (the SHA-1 is also the
+ * `Z:` checksum of the installed db), each body is appended to the spool, and apk's overwrite
+ * rules decide who owns a path that two packages ship.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { ApkgraphError, throwIfAborted, wrapError } from '../errors.js';
+import { readDataTar, type DataTarEntry } from '../apk/data-tar.js';
+import { ApkgraphError, wrapError } from '../errors.js';
+import { normalizeEntryPath } from '../tar/entry-path.js';
 import {
   decideOverwrite,
-  normalizeEntryPath,
   type FileBody,
   type FileTree,
   type OwnerInfo,
   type TreeNode,
 } from './file-tree.js';
 import type { BodySpool } from './spool.js';
-import { readTar, type RawTarHeader } from './tar-reader.js';
 
 /** What one installed package contributed, for the installed db. */
 export interface InstalledFiles {
@@ -28,7 +26,6 @@ export interface InstalledFiles {
 }
 
 const XATTR_PREFIX = 'SCHILY.xattr.';
-const APK_SHA1 = 'APK-TOOLS.checksum.SHA1';
 
 function xattrsOf(pax: Map<string, Buffer>): Array<[string, Buffer]> | undefined {
   const out = [...pax].filter(([key]) => key.startsWith(XATTR_PREFIX));
@@ -44,7 +41,8 @@ function sameContent(a: TreeNode, b: TreeNode): boolean {
 
 /**
  * Streams the data tar at `dataPath` into `tree`. `index` is the package's place in install
- * order; `owners` describes every package installed so far (including this one).
+ * order; `owners` describes every package installed so far (including this one). The data
+ * reader checks each file against its `APK-TOOLS.checksum.SHA1` before the file is placed.
  */
 export async function installPackage(
   tree: FileTree,
@@ -57,47 +55,38 @@ export async function installPackage(
   const me = owners[index] as OwnerInfo;
   const label = `${me.name}-${me.version}`;
   const result: InstalledFiles = { paths: [], newestMtime: 0 };
-  const source = createReadStream(dataPath);
-  const gunzip = createGunzip();
-  source.on('error', (err) => gunzip.destroy(err));
-  source.pipe(gunzip);
 
-  // State of the entry being read: its node, and for regular files the running hash.
-  let current: { node: TreeNode; path: string; name: string; declared?: string } | undefined;
-  let hash = createHash('sha1');
+  // The node being read, and for regular files where its body starts in the spool.
+  let current: { node: TreeNode; path: string } | undefined;
   let size = 0;
 
-  const onEntry = (h: RawTarHeader): void => {
-    throwIfAborted(options.signal);
+  const onEntry = (e: DataTarEntry): void => {
     current = undefined;
-    if (h.type === undefined) return;
-    result.newestMtime = Math.max(result.newestMtime, h.mtime);
-    const name = normalizeEntryPath(h.name, label);
-    if (name === '') return;
+    result.newestMtime = Math.max(result.newestMtime, e.mtime);
+    if (e.path === '') return;
     const node: TreeNode = {
-      type: h.type,
-      mode: h.mode & 0o7777,
-      uid: h.uid,
-      gid: h.gid,
-      mtime: h.mtime,
+      type: e.type,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      mtime: e.mtime,
       size: 0,
       owner: index,
     };
-    const xattrs = xattrsOf(h.pax);
+    const xattrs = xattrsOf(e.pax);
     if (xattrs) node.xattrs = xattrs;
-    if (h.type === 'char' || h.type === 'block') {
-      node.devmajor = h.devmajor;
-      node.devminor = h.devminor;
-    } else if (h.type === 'symlink') {
-      node.linkname = h.linkname;
-      node.sha1 = createHash('sha1').update(h.linkname).digest('hex');
-    } else if (h.type === 'link') {
-      const target = tree.resolve(normalizeEntryPath(h.linkname, label), label);
+    if (e.type === 'char' || e.type === 'block') {
+      node.devmajor = e.devmajor ?? 0;
+      node.devminor = e.devminor ?? 0;
+    } else if (e.type === 'symlink') {
+      node.linkname = e.linkname ?? '';
+    } else if (e.type === 'link') {
+      const target = tree.resolve(normalizeEntryPath(e.linkname ?? '', label), label);
       const t = tree.get(target);
       if (t?.type !== 'file') {
         throw new ApkgraphError(
           'ERR_APK_FORMAT',
-          `hardlink "${name}" in ${label} points to "${target}", which is not a file installed before it`,
+          `hardlink "${e.path}" in ${label} points to "${target}", which is not a file installed before it`,
           {
             package: label,
             path: dataPath,
@@ -110,51 +99,40 @@ export async function installPackage(
       node.sha1 = t.sha1;
       node.size = t.size;
       if (t.body) node.body = t.body;
-    } else if (h.type === 'file') {
+    } else if (e.type === 'file') {
       node.body = { kind: 'spool', offset: spool.offset, size: 0 };
-      hash = createHash('sha1');
       size = 0;
     }
-    const declared = h.pax.get(APK_SHA1)?.toString('ascii').toLowerCase();
-    current = { node, path: tree.resolve(name, label), name, ...(declared ? { declared } : {}) };
+    current = { node, path: tree.resolve(e.path, label) };
   };
 
   const onData = async (chunk: Buffer): Promise<void> => {
     if (current?.node.type !== 'file') return;
-    hash.update(chunk);
     size += chunk.length;
     await spool.append(chunk);
   };
 
-  const onEnd = (): void => {
+  const onEnd = (_e: DataTarEntry, sha1: string | undefined): void => {
     if (!current) return;
-    const { node, path, name, declared } = current;
+    const { node, path } = current;
     current = undefined;
     if (node.type === 'file') {
       node.size = size;
-      node.sha1 = hash.digest('hex');
-      node.body =
-        size === 0 ? { kind: 'empty' } : { ...(node.body as FileBody & { kind: 'spool' }), size };
-      if (declared !== undefined && declared !== node.sha1) {
-        throw new ApkgraphError(
-          'ERR_APK_CHECKSUM',
-          `"${name}" in ${label} has SHA-1 ${node.sha1}, but the package declares ${declared}`,
-          {
-            package: label,
-            path: dataPath,
-            hint: 'the cached package is corrupt; remove it from the cache and fetch it again',
-          },
-        );
-      }
+      node.sha1 = sha1;
+      node.body = size === 0 ? { kind: 'empty' } : { ...(node.body as FileBodyInSpool), size };
+    } else if (node.type === 'symlink') {
+      node.sha1 = sha1;
     }
     if (placeNode(tree, path, node, owners, label)) result.paths.push(path);
   };
 
   try {
-    await readTar(gunzip, { entry: onEntry, data: onData, end: onEnd }, label);
+    await readDataTar(
+      createReadStream(dataPath),
+      { entry: onEntry, data: onData, end: onEnd },
+      { source: label, ...(options.signal ? { signal: options.signal } : {}) },
+    );
   } catch (err) {
-    source.destroy();
-    gunzip.destroy();
     throw wrapError(`installing ${label}`, err, failureCode(err), {
       package: label,
       path: dataPath,
@@ -162,6 +140,8 @@ export async function installPackage(
   }
   return result;
 }
+
+type FileBodyInSpool = Extract<FileBody, { kind: 'spool' }>;
 
 /** The code for a non-apkgraph failure: a damaged gzip stream, a disk error, else bad tar data. */
 function failureCode(err: unknown): 'ERR_GZIP' | 'ERR_IO' | 'ERR_TAR' {

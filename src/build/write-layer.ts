@@ -8,7 +8,7 @@
  */
 import { throwIfAborted } from '../errors.js';
 import { GzipBlobWriter, type LayerBlobInfo } from '../oci/blob-writer.js';
-import { encodeTarHeader, TAR_END, tarPadding, type TarHeader } from '../oci/tar-writer.js';
+import { encodeTarHeader, TAR_END, tarPadding, type TarHeader } from '../tar/tar-encoder.js';
 import type { FileTree, TreeNode } from './file-tree.js';
 import type { BodySpool } from './spool.js';
 

@@ -15,7 +15,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readGzipMember } from '../apk/gzip-streams.js';
 import { parsePkgInfo } from '../apk/pkginfo.js';
-import { parseTar } from '../apk/tar.js';
+import { parseTar } from '../tar/tar-decoder.js';
 import { checksumToHex, type PackageRef } from './layout.js';
 
 /** A complete, verified entry. */

@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { wrapError } from '../errors.js';
 import { createAtomicWriteStream } from '../util/atomic.js';
-import { encodeTarHeader, TAR_END, tarPadding } from './tar-writer.js';
+import { encodeTarHeader, TAR_END, tarPadding } from '../tar/tar-encoder.js';
 
 async function listFiles(root: string, rel = ''): Promise<string[]> {
   const out: string[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApkgraphError } from '../errors.js';
-import { encodeTarHeader, TAR_END, tarPadding, type TarHeader } from '../oci/tar-writer.js';
-import { readTar, type RawTarHeader } from './tar-reader.js';
+import { encodeTarHeader, TAR_END, tarPadding, type TarHeader } from './tar-encoder.js';
+import { readTar, type RawTarHeader } from './tar-decoder.js';
 
 const file = (name: string, extra: Partial<TarHeader> = {}): TarHeader => ({
   name,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { encodeTarHeader, TAR_END, tarPadding, type TarHeader } from './tar-writer.js';
+import { encodeTarHeader, TAR_END, tarPadding, type TarHeader } from './tar-encoder.js';
 
 async function readBack(entries: Array<[TarHeader, Buffer]>) {
   const parts: Buffer[] = [];

@@ -1,9 +1,10 @@
 /**
- * A small deterministic tar encoder (POSIX ustar plus PAX extended headers).
+ * The one tar encoder: deterministic POSIX ustar plus PAX extended headers, for image layers,
+ * layout archives and the segments of APK files and APKINDEXes.
  *
- * Layers must be byte-identical across builds, so every header field is chosen here rather
- * than taken from the host: user and group names are left empty (ids are what containers use),
- * times are whole seconds, and PAX records are written only when ustar cannot hold a value
+ * Output must be byte-identical across runs, so every header field is chosen here rather than
+ * taken from the host: user and group names are empty unless given (ids are what containers
+ * use; apk packages name `root`, which apk-tools maps back to ids), times are whole seconds, and PAX records are written only when ustar cannot hold a value
  * (long or non-ASCII names, large ids or sizes) or when the entry carries xattrs. PAX values
  * are raw bytes, so binary xattrs such as `security.capability` survive unchanged.
  */
@@ -28,6 +29,9 @@ export interface TarHeader {
   linkname?: string;
   devmajor?: number;
   devminor?: number;
+  /** User and group names; empty when not given. */
+  uname?: string;
+  gname?: string;
   /** PAX records to add, e.g. `SCHILY.xattr.security.capability`; values are raw bytes. */
   pax?: ReadonlyArray<readonly [key: string, value: Buffer]>;
 }
@@ -86,6 +90,8 @@ function ustarBlock(h: TarHeader, name: string, linkname: string, typeflag: stri
   buf.write(typeflag, 156, 1, 'ascii');
   buf.write(linkname, 157, 100, 'utf8');
   buf.write('ustar\u000000', 257, 8, 'ascii');
+  buf.write(h.uname ?? '', 265, 32, 'utf8');
+  buf.write(h.gname ?? '', 297, 32, 'utf8');
   writeOctal(buf, h.devmajor ?? 0, 329, 8);
   writeOctal(buf, h.devminor ?? 0, 337, 8);
   // The checksum is computed with its own field read as eight spaces.
@@ -101,7 +107,7 @@ function ustarBlock(h: TarHeader, name: string, linkname: string, typeflag: stri
  * the body and {@link tarPadding} after it.
  */
 export function encodeTarHeader(h: TarHeader): Buffer {
-  const name = h.type === 'directory' ? `${h.name}/` : h.name;
+  const name = h.type === 'directory' && !h.name.endsWith('/') ? `${h.name}/` : h.name;
   const linkname = h.linkname ?? '';
   const records: Buffer[] = [];
 
@@ -124,7 +130,7 @@ export function encodeTarHeader(h: TarHeader): Buffer {
 
   const paxBody = Buffer.concat(records);
   const paxHeader = ustarBlock(
-    { ...h, size: paxBody.length, uid: 0, gid: 0, devmajor: 0, devminor: 0 },
+    { ...h, size: paxBody.length, uid: 0, gid: 0, devmajor: 0, devminor: 0, uname: '', gname: '' },
     asciiStub(`PaxHeaders/${name}`),
     '',
     'x',
@@ -136,4 +142,55 @@ export function encodeTarHeader(h: TarHeader): Buffer {
 function asciiStub(name: string): string {
   // eslint-disable-next-line no-control-regex
   return name.replace(/[^\x01-\x7f]/g, '_').slice(0, 99);
+}
+
+/** An entry of a small tar built whole (APK segments, APKINDEX), in tar's own terms. */
+export interface TarEntrySpec {
+  name: string;
+  /** The typeflag character: `0` file (default), `1` hard link, `2` symlink, `5` directory… */
+  typeflag?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
+  linkname?: string;
+  /** Default `root`, as apk-tools writes them. */
+  uname?: string;
+  gname?: string;
+  /** Only for regular files. */
+  data?: Uint8Array;
+  /** The size to record when the body is written separately (no `data`). */
+  size?: number;
+  /** PAX records written in an `x` entry in front of this one. */
+  pax?: ReadonlyArray<readonly [key: string, value: string]>;
+}
+
+const FLAG_TYPES = Object.fromEntries(
+  Object.entries(TYPE_FLAGS).map(([type, flag]) => [flag, type as TarEntryType]),
+);
+
+/** The bytes of one whole entry: its header blocks, then the padded data. */
+export function encodeTarEntry(spec: TarEntrySpec): Buffer[] {
+  const type = FLAG_TYPES[spec.typeflag ?? '0'];
+  if (type === undefined) throw new RangeError(`unsupported tar typeflag "${spec.typeflag}"`);
+  const data = spec.data ?? new Uint8Array(0);
+  const size = spec.data ? data.length : (spec.size ?? 0);
+  const header: TarHeader = {
+    name: spec.name,
+    type,
+    mode: spec.mode ?? 0o644,
+    uid: spec.uid ?? 0,
+    gid: spec.gid ?? 0,
+    size,
+    mtime: spec.mtime ?? 0,
+    uname: spec.uname ?? 'root',
+    gname: spec.gname ?? 'root',
+    pax: (spec.pax ?? []).map(([key, value]) => [key, Buffer.from(value, 'utf8')] as const),
+  };
+  if (spec.linkname !== undefined) header.linkname = spec.linkname;
+  const out = [encodeTarHeader(header)];
+  if (data.length > 0) {
+    out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength), tarPadding(data.length));
+  }
+  return out;
 }
