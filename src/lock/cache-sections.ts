@@ -44,19 +44,53 @@ export async function sectionsOfEntry(entry: EntryFiles): Promise<ApkSections> {
 }
 
 /**
+ * Memos shared by the locks of one run or one set: most packages appear in many images, and
+ * each cache entry need only be inspected, and its signature hashed, once.
+ */
+export interface SectionsMemo {
+  /** By package directory and index checksum. */
+  entries: Map<string, Promise<EntryFiles | undefined>>;
+  /** By entry directory and control hash. */
+  sections: Map<string, Promise<ApkSections>>;
+}
+
+/** An empty {@link SectionsMemo}. */
+export function newSectionsMemo(): SectionsMemo {
+  return { entries: new Map(), sections: new Map() };
+}
+
+function memoized<T>(memo: Map<string, Promise<T>> | undefined, key: string, fn: () => Promise<T>) {
+  if (!memo) return fn();
+  let p = memo.get(key);
+  if (!p) {
+    p = fn();
+    // A failure (an unreadable file) is not remembered: the next caller tries again.
+    p.catch(() => memo.delete(key));
+    memo.set(key, p);
+  }
+  return p;
+}
+
+/**
  * The sections of every package that has an entry in `entries` (keyed by {@link sectionKey}),
  * e.g. what a build node ensured.
  */
 export async function sectionsOfEntries(
   entries: ReadonlyMap<string, EntryFiles>,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; memo?: SectionsMemo } = {},
 ): Promise<Map<string, ApkSections>> {
-  const out = new Map<string, ApkSections>();
-  for (const [key, entry] of entries) {
-    throwIfAborted(options.signal);
-    out.set(key, await sectionsOfEntry(entry));
-  }
-  return out;
+  throwIfAborted(options.signal);
+  const memo = options.memo?.sections;
+  const pairs = await Promise.all(
+    [...entries].map(
+      async ([key, entry]) =>
+        [
+          key,
+          await memoized(memo, `${entry.dir}\0${entry.controlSha1}`, () => sectionsOfEntry(entry)),
+        ] as const,
+    ),
+  );
+  return new Map(pairs);
 }
 
 /**
@@ -66,12 +100,11 @@ export async function sectionsOfEntries(
 export async function lookupCachedEntries(
   layout: CacheLayout,
   archs: readonly LockArch[],
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; memo?: SectionsMemo } = {},
 ): Promise<Map<string, EntryFiles>> {
-  const out = new Map<string, EntryFiles>();
-  for (const { arch, packages } of archs) {
-    for (const { record, repository } of packages) {
-      throwIfAborted(options.signal);
+  throwIfAborted(options.signal);
+  const lookups = archs.flatMap(({ arch, packages }) =>
+    packages.map(async ({ record, repository }) => {
       const ref = {
         repository,
         arch,
@@ -80,16 +113,37 @@ export async function lookupCachedEntries(
         ...(record.checksum === undefined ? {} : { checksum: record.checksum }),
         ...(record.size === undefined ? {} : { size: record.size }),
       };
-      let state;
+      let dir: string;
       try {
-        state = await inspectEntry(layout.packageDir(ref), ref);
+        dir = layout.packageDir(ref);
       } catch (err) {
-        // A checksum the cache cannot name a file by (not Q1) means no entry can match it.
-        if (err instanceof ApkgraphError) continue;
+        // A name the cache refuses as a path can have no entry.
+        if (err instanceof ApkgraphError) return undefined;
         throw err;
       }
-      if (state.state === 'complete') out.set(sectionKey(arch, record.name), state.entry);
-    }
-  }
+      const entry = await memoized(
+        options.memo?.entries,
+        `${dir}\0${ref.checksum ?? ''}\0${ref.size ?? ''}`,
+        () => inspectComplete(dir, ref),
+      );
+      return entry ? ([sectionKey(arch, record.name), entry] as const) : undefined;
+    }),
+  );
+  const out = new Map<string, EntryFiles>();
+  for (const found of await Promise.all(lookups)) if (found) out.set(found[0], found[1]);
   return out;
+}
+
+async function inspectComplete(
+  dir: string,
+  ref: Parameters<typeof inspectEntry>[1],
+): Promise<EntryFiles | undefined> {
+  try {
+    const state = await inspectEntry(dir, ref);
+    return state.state === 'complete' ? state.entry : undefined;
+  } catch (err) {
+    // A checksum the cache cannot name a file by (not Q1) means no entry can match it.
+    if (err instanceof ApkgraphError) return undefined;
+    throw err;
+  }
 }

@@ -14,7 +14,7 @@ import type { ConfigOverrides } from '../moduleset/effective.js';
 import type { ModuleSet } from '../moduleset/types.js';
 import { resolveSetConfigs } from '../scheduler/resolve-set.js';
 import type { RunServices } from '../scheduler/services.js';
-import { lookupCachedEntries } from './cache-sections.js';
+import { lookupCachedEntries, newSectionsMemo } from './cache-sections.js';
 import { variantLockPath, writeVariantLock } from './set-lock.js';
 
 /** Options of {@link lockModuleSet}. */
@@ -57,6 +57,7 @@ export async function lockModuleSet<U>(
     ...(signal ? { signal } : {}),
   });
   const modules = new Map(set.modules.map((m) => [m.name, m]));
+  const memo = newSectionsMemo();
   const written: WrittenLock[] = [];
   for (const [id, value] of configs) {
     throwIfAborted(signal);
@@ -81,7 +82,7 @@ export async function lockModuleSet<U>(
         entries,
         ...(options.overrides ? { overrides: options.overrides } : {}),
       },
-      signal ? { signal } : {},
+      { memo, ...(signal ? { signal } : {}) },
     );
     written.push({
       module: node.module,

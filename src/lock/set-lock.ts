@@ -18,7 +18,7 @@ import type { ModuleDef, ModuleSet } from '../moduleset/types.js';
 import { isRemote } from '../repo/location.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { toApkoLockJson, type ApkoLock, type ApkSections, type LockArch } from './apko-lock.js';
-import { sectionKey, sectionsOfEntries } from './cache-sections.js';
+import { sectionKey, sectionsOfEntries, type SectionsMemo } from './cache-sections.js';
 
 /** The file name of a variant's lock written by `lock SET`: `<variant>.apko.lock.json`. */
 export const LOCK_SUFFIX = '.apko.lock.json';
@@ -106,7 +106,7 @@ export type VariantLockEntries = Omit<VariantLockInput, 'sections'> & {
 /** The lock file text of one variant (JSON, two-space indent, final newline, like apko). */
 export async function variantLockText(
   input: VariantLockEntries,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; memo?: SectionsMemo } = {},
 ): Promise<string> {
   const sections = await sectionsOfEntries(input.entries, options);
   return `${JSON.stringify(variantLockJson({ ...input, sections }), null, 2)}\n`;
@@ -116,7 +116,7 @@ export async function variantLockText(
 export async function writeVariantLock(
   path: string,
   input: VariantLockEntries,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; memo?: SectionsMemo } = {},
 ): Promise<void> {
   await writeFileAtomic(path, await variantLockText(input, options));
 }

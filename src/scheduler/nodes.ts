@@ -18,6 +18,7 @@ import type { CacheStatus } from '../cache/counters.js';
 import type { CachedPackage } from '../cache/package-cache.js';
 import { ApkgraphError, InternalError, throwIfAborted, wrapError } from '../errors.js';
 import { nodeId, type GraphNode } from '../graph/build-graph.js';
+import { newSectionsMemo } from '../lock/cache-sections.js';
 import { imageLockPath, variantLockText } from '../lock/set-lock.js';
 import { effectiveConfig, type ConfigOverrides } from '../moduleset/effective.js';
 import type { ModuleSet } from '../moduleset/types.js';
@@ -113,6 +114,8 @@ export function createNodeRunners<U>(
   const modules = new Map(set.modules.map((m) => [m.name, m]));
   const universes = new Map<string, Promise<U>>();
   const fetchConcurrency = options.fetchConcurrency ?? 16;
+  // Packages recur across images: each cache entry's lock sections are computed once per run.
+  const lockMemo = newSectionsMemo();
 
   const universe = (key: UniverseKey, signal: AbortSignal): Promise<U> => {
     const id = JSON.stringify([key.repositories, key.arch, [...key.keyring].sort()]);
@@ -240,7 +243,7 @@ export function createNodeRunners<U>(
           entries: cached,
           ...(options.overrides ? { overrides: options.overrides } : {}),
         },
-        { signal: ctx.signal },
+        { signal: ctx.signal, memo: lockMemo },
       );
       const { indexDigest } = await services.writeLayout(outDir, results, {
         blobsDir,
