@@ -14,29 +14,15 @@ import { createGunzip } from 'node:zlib';
 import { ApkgraphError, throwIfAborted } from '../errors.js';
 import { normalizeEntryPath } from '../tar/entry-path.js';
 import { TarDecoder, type RawTarHeader } from '../tar/tar-decoder.js';
-import type { TarEntryType } from '../tar/tar-encoder.js';
+import type { TarEntryType, TarHeader } from '../tar/tar-encoder.js';
 
 /** The PAX record in which apk stores an entry's SHA-1. */
 export const APK_SHA1_RECORD = 'APK-TOOLS.checksum.SHA1';
 
-/** One entry of a data tar. */
-export interface DataTarEntry {
+/** One entry of a data tar: the tar header fields, with the path made safe and PAX as bytes. */
+export interface DataTarEntry extends Omit<TarHeader, 'name' | 'pax'> {
   /** Root-relative path without `./`, `//` or a trailing `/`; '' for the root itself. */
   path: string;
-  type: TarEntryType;
-  /** Permission bits (including setuid/setgid/sticky). */
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  /** Seconds since the epoch. */
-  mtime: number;
-  /** Target of a symlink or hard link, as stored. */
-  linkname?: string;
-  uname?: string;
-  gname?: string;
-  devmajor?: number;
-  devminor?: number;
   /** Every PAX record (e.g. `APK-TOOLS.checksum.SHA1`, `SCHILY.xattr.*`), values as raw bytes. */
   pax: Map<string, Buffer>;
   /** The lower-case hex SHA-1 the package claims for this entry, if any. */

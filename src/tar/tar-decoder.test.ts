@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ApkgraphError } from '../errors.js';
 import { encodeTarHeader, TAR_END, tarPadding, type TarHeader } from './tar-encoder.js';
+import { fileHeader } from './test-fixtures.js';
 import { readTar, type RawTarHeader } from './tar-decoder.js';
 
-const file = (name: string, extra: Partial<TarHeader> = {}): TarHeader => ({
-  name,
-  type: 'file',
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  size: 0,
-  mtime: 1_700_000_000,
-  ...extra,
-});
+const file = fileHeader;
 
 function tarOf(entries: Array<[TarHeader, string]>, end = true): Buffer {
   const parts: Buffer[] = [];

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { encodeTarHeader, TAR_END, tarPadding, type TarHeader } from './tar-encoder.js';
+import { fileHeader } from './test-fixtures.js';
 
 async function readBack(entries: Array<[TarHeader, Buffer]>) {
   const parts: Buffer[] = [];
@@ -18,16 +19,7 @@ async function readBack(entries: Array<[TarHeader, Buffer]>) {
   return out;
 }
 
-const file = (name: string, extra: Partial<TarHeader> = {}): TarHeader => ({
-  name,
-  type: 'file',
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  size: 0,
-  mtime: 1_700_000_000,
-  ...extra,
-});
+const file = fileHeader;
 
 describe('encodeTarHeader', () => {
   it('writes plain ustar entries that tar readers accept', async () => {
