@@ -10,7 +10,12 @@ import { PackageCache } from '../cache/package-cache.js';
 import { writeFixtureRepo } from '../cache/test-fixtures.js';
 import type { PackageRecord } from '../apk/types.js';
 import { readApkoLock, toApkoLockJson } from './apko-lock.js';
-import { lookupCachedEntries, sectionKey, sectionsOfEntry } from './cache-sections.js';
+import {
+  lookupCachedEntries,
+  newSectionsMemo,
+  sectionKey,
+  sectionsOfEntry,
+} from './cache-sections.js';
 
 let dir = '';
 let records: PackageRecord[] = [];
@@ -67,6 +72,18 @@ describe('lookupCachedEntries', () => {
     await writeFile(control, 'not a control stream');
     expect((await lookupCachedEntries(layout, lockArch())).size).toBe(0);
     expect(await readFile(control, 'utf8')).toBe('not a control stream');
+  });
+
+  it('inspects each entry once per memo', async () => {
+    await fill();
+    const layout = new CacheLayout(join(dir, 'cache'));
+    const memo = newSectionsMemo();
+    expect((await lookupCachedEntries(layout, lockArch(), { memo })).size).toBe(1);
+    const r = records[0]!;
+    const ref = { repository: repo, arch: 'x86_64', name: r.name, version: r.version };
+    await rm(layout.entryPaths({ ...ref, checksum: r.checksum! }).controlPath!);
+    expect((await lookupCachedEntries(layout, lockArch(), { memo })).size).toBe(1);
+    expect((await lookupCachedEntries(layout, lockArch())).size).toBe(0);
   });
 });
 
