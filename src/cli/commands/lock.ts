@@ -47,17 +47,17 @@ export function register(program: Command, io: () => CliIo): void {
   const cmd = program
     .command('lock')
     .description(
-      'Resolve an apko config, or every image of a module set, for every architecture and\n' +
-        "write apko's lock file (JSON v1): repositories, keys and every package with its URL,\n" +
-        'version, checksum and, for packages in the cache, the byte ranges and digests of its\n' +
-        'signature, control and data sections. A module set gets one lock per variant at\n' +
-        'OUT/<module>/<variant>.apko.lock.json (latest-dev extends latest, as in `run`).',
+      'Resolve an apko config, or every image of a module set, for every architecture and ' +
+        "write apko's lock file (JSON v1). Packages already in the cache get the byte ranges " +
+        'and digests of their signature, control and data sections. A module set gets one ' +
+        'lock per variant at OUT/<module>/<variant>.apko.lock.json; latest-dev extends ' +
+        'latest, as in `run`.',
     )
     .argument('<config|set>', 'an apko YAML file, or a module set folder')
     .option(
       '-o, --output <file|dir>',
-      'where to write: a file for a config (default: <config>.lock.json), a folder for a set\n' +
-        '(default: the set folder, so each lock sits next to its module)',
+      'a file for a config (default: <config>.lock.json); ' +
+        'a folder for a set (default: the set folder)',
     )
     .option('--fetch', 'download every locked package into the cache first (complete ranges)')
     .option('--target <module[:variant]>', 'a set: only these images and what they need', collect);
