@@ -6,26 +6,11 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FetchPool } from '../src/cache/fetch-pool.js';
 import { PackageCache, type CachedPackage } from '../src/cache/package-cache.js';
 import { fixturePackages, writeFixtureRepo } from '../src/cache/test-fixtures.js';
-import { main } from '../src/cli/main.js';
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(['node', 'apkgraph', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+import { runCli as run } from './cli-run.js';
 
 describe('apkgraph cache', () => {
   let tmp: string;

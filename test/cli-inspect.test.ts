@@ -7,7 +7,7 @@ import { splitApk } from '../src/apk/apk-reader.js';
 import { writeApk } from '../src/apk/apk-writer.js';
 import { writeApkIndex } from '../src/apk/apkindex-file.js';
 import { generateSigningKey } from '../src/apk/keys.js';
-import { main } from '../src/cli/main.js';
+import { runCli } from './cli-run.js';
 
 const key = generateSigningKey('repo');
 const stranger = generateSigningKey('stranger');
@@ -63,21 +63,7 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  const code = await main(['node', 'apkgraph', ...args]);
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
+const run = (...args: string[]) => runCli(args);
 
 describe('index inspect', () => {
   it('prints count, description and a verified signer, exiting 0', async () => {

@@ -3,33 +3,7 @@ import { ApkgraphError } from '../src/errors.js';
 import { buildGraph } from '../src/graph/build-graph.js';
 import { computePlanStats, formatRate } from '../src/graph/plan-stats.js';
 import { selectTargets } from '../src/graph/targets.js';
-import type { ModuleDef } from '../src/moduleset/types.js';
-
-/** A module with `deps` declared on consecutive lines of its module.yaml. */
-function mod(name: string, deps: string[] = [], dev = true): ModuleDef {
-  return {
-    name,
-    dir: `/set/${name}`,
-    apkoPath: `/set/${name}/apko.yaml`,
-    apko: {
-      packages: [],
-      archs: [],
-      repositories: [],
-      buildRepositories: [],
-      runtimeRepositories: [],
-      keyring: [],
-      raw: {},
-    },
-    settings: {
-      dev,
-      extraDevPackages: [],
-      dependsOn: deps.map((d, i) => ({
-        module: d,
-        pos: { path: `/set/${name}/module.yaml`, line: 2 + i, column: 5 },
-      })),
-    },
-  };
-}
+import { moduleDef as mod } from './module-fixtures.js';
 
 function thrown(f: () => unknown): ApkgraphError {
   try {

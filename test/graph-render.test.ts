@@ -3,31 +3,11 @@ import { buildGraph } from '../src/graph/build-graph.js';
 import { computePlanStats } from '../src/graph/plan-stats.js';
 import { planData, renderPlanDot, renderPlanText } from '../src/graph/render-plan.js';
 import type { ModuleDef } from '../src/moduleset/types.js';
+import { moduleDef } from './module-fixtures.js';
 
-function mod(name: string, deps: string[] = [], dev = true): ModuleDef {
-  return {
-    name,
-    dir: `/set/${name}`,
-    apkoPath: `/set/${name}/apko.yaml`,
-    apko: {
-      packages: [],
-      archs: [],
-      repositories: [],
-      buildRepositories: [],
-      runtimeRepositories: [],
-      keyring: [],
-      raw: {},
-    },
-    settings: {
-      dev,
-      extraDevPackages: [],
-      dependsOn: deps.map((d) => ({
-        module: d,
-        pos: { path: `/set/${name}/module.yaml`, line: 1, column: 13 },
-      })),
-    },
-  };
-}
+/** The dependency is declared inline (`depends_on: [base]`), on line 1 at column 13. */
+const mod = (name: string, deps: string[] = [], dev = true): ModuleDef =>
+  moduleDef(name, deps, dev, () => ({ line: 1, column: 13 }));
 
 const graph = buildGraph({ modules: [mod('app', ['base'], false), mod('base', [], false)] });
 const stats = computePlanStats([

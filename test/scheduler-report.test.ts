@@ -11,24 +11,9 @@ import { runGraph } from '../src/scheduler/scheduler.js';
 import { buildTrace } from '../src/scheduler/trace.js';
 import { unifyArchs } from '../src/scheduler/nodes.js';
 import { newPackageRecord } from '../src/apk/types.js';
+import { moduleDef } from './module-fixtures.js';
 
-function mod(name: string): ModuleDef {
-  return {
-    name,
-    dir: `/set/${name}`,
-    apkoPath: `/set/${name}/apko.yaml`,
-    apko: {
-      packages: [],
-      archs: [],
-      repositories: [],
-      buildRepositories: [],
-      runtimeRepositories: [],
-      keyring: [],
-      raw: {},
-    },
-    settings: { dev: false, extraDevPackages: [], dependsOn: [] },
-  };
-}
+const mod = (name: string): ModuleDef => moduleDef(name, [], false);
 
 const counts = { hit: 1, coalesced: 0, miss: 2, bytes: 300 };
 const measured = {

@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AbortError, ApkgraphError } from '../src/errors.js';
 import { buildGraph, type GraphNode } from '../src/graph/build-graph.js';
-import type { ModuleDef } from '../src/moduleset/types.js';
 import { runGraph } from '../src/scheduler/scheduler.js';
 import type { SchedulerEvent, TaskContext } from '../src/scheduler/types.js';
-
-function mod(name: string, deps: string[] = [], dev = true): ModuleDef {
-  return {
-    name,
-    dir: `/set/${name}`,
-    apkoPath: `/set/${name}/apko.yaml`,
-    apko: {
-      packages: [],
-      archs: [],
-      repositories: [],
-      buildRepositories: [],
-      runtimeRepositories: [],
-      keyring: [],
-      raw: {},
-    },
-    settings: {
-      dev,
-      extraDevPackages: [],
-      dependsOn: deps.map((d) => ({ module: d, pos: { path: 'm', line: 1, column: 1 } })),
-    },
-  };
-}
+import { moduleDef as mod } from './module-fixtures.js';
 
 /** Resolves after the abort signal fires; rejects with AbortError like real tasks do. */
 function untilAborted(signal: AbortSignal): Promise<never> {
