@@ -119,20 +119,24 @@ export function buildUniverse(
     }
     return node;
   };
+  /** Parses one dependency; throws on a malformed one. */
+  const parseDep = (text: string): Dep => {
+    const c = parseConstraint(text);
+    return {
+      name: intern(c.name),
+      op: c.op,
+      version: c.version ?? '',
+      conflict: c.conflict,
+      text,
+      ...(c.pin === undefined ? {} : { pin: c.pin }),
+    };
+  };
   const depCache = new Map<string, Dep | null>();
   const toDep = (text: string): Dep | null => {
     let dep = depCache.get(text);
     if (dep === undefined) {
       try {
-        const c = parseConstraint(text);
-        dep = {
-          name: intern(c.name),
-          op: c.op,
-          version: c.version ?? '',
-          conflict: c.conflict,
-          text,
-          ...(c.pin === undefined ? {} : { pin: c.pin }),
-        };
+        dep = parseDep(text);
       } catch {
         // apk-tools stops reading a dependency list at a malformed entry; dropping the one
         // entry keeps the rest of the package usable and is logged.
@@ -197,17 +201,7 @@ export function buildUniverse(
     tagRepos,
     lookup: (name) => names.get(name),
     intern,
-    dep: (text) => {
-      const c = parseConstraint(text);
-      return {
-        name: intern(c.name),
-        op: c.op,
-        version: c.version ?? '',
-        conflict: c.conflict,
-        text,
-        ...(c.pin === undefined ? {} : { pin: c.pin }),
-      };
-    },
+    dep: parseDep,
     get nameCount() {
       return names.size;
     },
