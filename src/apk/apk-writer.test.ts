@@ -1,12 +1,17 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { failWrites, ioError } from '../../test/failing-fs.js';
 import type { ApkgraphError } from '../errors.js';
 import { splitApk } from './apk-reader.js';
 import { inspectApkFile, verifyApkFile } from './apk-verify.js';
 import { writeApk, writeApkToFile, type ApkSpec } from './apk-writer.js';
 import { createKeyring, generateSigningKey } from './keys.js';
+
+vi.mock('node:fs', async (importOriginal) =>
+  (await import('../../test/failing-fs.js')).withFailingWrites(await importOriginal()),
+);
 
 const key = generateSigningKey('packager');
 const keyring = createKeyring([{ name: key.name, pem: key.publicKeyPem }]);
@@ -151,5 +156,18 @@ describe('writeApkToFile', () => {
     );
     expect(Buffer.compare(await readFile(out), Buffer.from(inMemory.bytes))).toBe(0);
     expect(record).toEqual(inMemory.record);
+  });
+
+  it('rejects and leaves nothing when the disk fails', async () => {
+    const out = join(dir, 'failing', 'p.apk');
+    failWrites(ioError());
+    try {
+      await expect(
+        writeApkToFile(out, spec({ files: [{ path: 'opt/blob', content: 'x'.repeat(70_000) }] })),
+      ).rejects.toMatchObject({ code: 'EIO' });
+    } finally {
+      failWrites(undefined);
+    }
+    expect(await readdir(join(dir, 'failing'))).toEqual([]);
   });
 });

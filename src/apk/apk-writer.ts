@@ -11,9 +11,11 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
 import { ApkgraphError, throwIfAborted } from '../errors.js';
 import { createAtomicWriteStream } from '../util/atomic.js';
+import { GuardedWriter } from '../util/guarded-writer.js';
 import { sha1ToQ1 } from './checksum.js';
 import type { SigningKey } from './keys.js';
 import { formatPkgInfo, makePkgInfo, pkgInfoToRecord } from './pkginfo.js';
@@ -248,9 +250,12 @@ export async function writeApkToFile(
     const gzip = createGzip({ level });
     const hash = createHash('sha256');
     gzip.on('data', (c: Buffer) => hash.update(c));
-    gzip.pipe(dataOut.stream);
+    // pipeline listens for errors on both streams for their whole life, so a failing file
+    // rejects `piping` instead of crashing the process or leaving a wait for 'drain' hanging.
+    const piping = pipeline(gzip, dataOut.stream);
+    piping.catch(() => undefined);
     const put = async (b: Uint8Array): Promise<void> => {
-      if (b.length > 0 && !gzip.write(b)) await once(gzip, 'drain');
+      if (b.length > 0 && !gzip.write(b)) await Promise.race([once(gzip, 'drain'), piping]);
     };
     let installedSize = 0;
     for (const f of withParents(spec.files, spec.addParentDirs ?? true)) {
@@ -275,26 +280,25 @@ export async function writeApkToFile(
         await put(b);
     }
     await put(TAR_END);
-    await new Promise<void>((resolve, reject) => {
-      gzip.once('error', reject);
-      dataOut.stream.once('finish', resolve);
-      gzip.end();
-    });
+    gzip.end();
+    await piping;
     const datahash = hash.digest('hex');
     const dataSize = (await stat(dataOut.tempPath)).size;
     const { head, controlSha1, entries } = controlPart(spec, datahash, installedSize, mtime, level);
 
     const out = await createAtomicWriteStream(path);
+    const writer = new GuardedWriter(out.stream);
     try {
-      for (const b of head) if (!out.stream.write(b)) await once(out.stream, 'drain');
+      for (const b of head) await writer.write(b);
       const fh = await open(dataOut.tempPath);
       try {
         for await (const chunk of fh.createReadStream() as AsyncIterable<Buffer>) {
-          if (!out.stream.write(chunk)) await once(out.stream, 'drain');
+          await writer.write(chunk);
         }
       } finally {
         await fh.close().catch(() => undefined);
       }
+      await writer.end();
       await out.commit();
     } catch (err) {
       await out.abort();

@@ -2,47 +2,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { failWrites, ioError } from '../../test/failing-fs.js';
 
-/** When set, every write to a spool file fails with this error. */
-let failWrites: NodeJS.ErrnoException | undefined;
-
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
-  const createWriteStream = (...args: Parameters<typeof fs.createWriteStream>) => {
-    const stream = fs.createWriteStream(...args);
-    const realWritev = stream._writev?.bind(stream);
-    const realWrite = stream._write.bind(stream);
-    stream._write = (chunk, encoding, cb) => {
-      if (failWrites) return cb(failWrites);
-      realWrite(chunk, encoding, cb);
-    };
-    if (realWritev) {
-      stream._writev = (chunks, cb) => {
-        if (failWrites) return cb(failWrites);
-        realWritev(chunks, cb);
-      };
-    }
-    return stream;
-  };
-  return { ...fs, createWriteStream, default: { ...fs, createWriteStream } };
-});
+vi.mock('node:fs', async (importOriginal) =>
+  (await import('../../test/failing-fs.js')).withFailingWrites(await importOriginal()),
+);
 
 const { BodySpool } = await import('./spool.js');
 const { buildArchImage } = await import('./build-arch-image.js');
 const { fixtureRequest } = await import('../../test/build-fixtures.js');
 
-function ioError(): NodeJS.ErrnoException {
-  return Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
-}
-
 describe('BodySpool', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'apkgraph-spool-'));
-    failWrites = undefined;
+    failWrites(undefined);
   });
   afterEach(async () => {
-    failWrites = undefined;
+    failWrites(undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -62,14 +39,14 @@ describe('BodySpool', () => {
   it('rejects seal when the final write fails', async () => {
     const spool = await BodySpool.create(dir);
     await spool.append(Buffer.from('small body'));
-    failWrites = ioError();
+    failWrites(ioError());
     await expect(spool.seal()).rejects.toMatchObject({ code: 'EIO' });
     await spool.dispose();
   });
 
   it('rejects append when a flush fails, and every append after it', async () => {
     const spool = await BodySpool.create(dir);
-    failWrites = ioError();
+    failWrites(ioError());
     await expect(spool.append(Buffer.alloc(2 << 20))).rejects.toMatchObject({ code: 'EIO' });
     await expect(spool.append(Buffer.alloc(2 << 20))).rejects.toMatchObject({ code: 'EIO' });
     await expect(spool.seal()).rejects.toMatchObject({ code: 'EIO' });
@@ -88,10 +65,10 @@ describe('BodySpool', () => {
     const req = await fixtureRequest(dir, [
       { name: 'big', files: [{ name: 'blob', data: Buffer.alloc(3 << 20, 1) }] },
     ]);
-    failWrites = ioError();
+    failWrites(ioError());
     const blobsDir = join(dir, 'not-yet', 'blobs');
     await expect(buildArchImage(req, { blobsDir })).rejects.toMatchObject({ code: 'ERR_IO' });
-    failWrites = undefined;
+    failWrites(undefined);
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(blobsDir)).toEqual([]);
   });

@@ -9,42 +9,34 @@
  * and keeps memory flat whatever the image size.
  */
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempPathFor } from '../util/atomic.js';
+import { GuardedWriter } from '../util/guarded-writer.js';
 
 const FLUSH_BYTES = 1 << 20;
 
 /** An append-only body store backed by one temporary file. */
 export class BodySpool {
   readonly path: string;
-  readonly #out: WriteStream;
+  /** Guarded: the file can fail between two appends, when no call of ours is waiting on it. */
+  readonly #out: GuardedWriter;
   #size = 0;
   #reader: FileHandle | undefined;
-
-  /**
-   * The first error of the write stream. The listener stays for the stream's whole life: an
-   * 'error' with no listener would be thrown as an uncaught exception and end the process, and
-   * a write stream can fail between two of our calls, when nobody else is listening.
-   */
-  #failed: Error | undefined;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
 
   private constructor(path: string) {
     this.path = path;
-    this.#out = createWriteStream(path, { flags: 'wx' });
-    this.#out.on('error', (err) => {
-      this.#failed ??= err;
-    });
+    this.#out = new GuardedWriter(createWriteStream(path, { flags: 'wx' }));
   }
 
   /** Creates a spool file with a temporary name inside `dir` (created if missing). */
   static async create(dir: string): Promise<BodySpool> {
     await mkdir(dir, { recursive: true });
     const spool = new BodySpool(tempPathFor(join(dir, 'spool')));
-    await once(spool.#out, 'open');
+    await once(spool.#out.stream, 'open');
     return spool;
   }
 
@@ -55,7 +47,8 @@ export class BodySpool {
 
   /** Appends bytes, waiting when the disk is behind. */
   async append(chunk: Buffer): Promise<void> {
-    if (this.#failed) throw this.#failed;
+    const failed = this.#out.failed;
+    if (failed) throw failed;
     this.#size += chunk.length;
     // Small files are the common case; one write per file would be one syscall per file.
     this.#pending.push(chunk);
@@ -68,37 +61,14 @@ export class BodySpool {
     const data = Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
-    await new Promise<void>((resolve, reject) => {
-      if (this.#failed) return reject(this.#failed);
-      // The write callback reports this write's own failure; waiting for 'drain' alone would
-      // hang on a stream that failed earlier, since a destroyed stream never drains.
-      const ok = this.#out.write(data, (err) => {
-        if (err) reject((this.#failed ??= err));
-        else if (ok) resolve();
-      });
-      if (!ok) {
-        once(this.#out, 'drain').then(
-          () => resolve(),
-          (err: Error) => reject(this.#failed ?? err),
-        );
-      }
-    });
+    await this.#out.write(data);
   }
 
   /** Finishes writing; reads are allowed afterwards. */
   async seal(): Promise<void> {
     if (this.#reader) return;
     await this.#flush();
-    await new Promise<void>((resolve, reject) => {
-      if (this.#failed) return reject(this.#failed);
-      // end() hands a failure of the last write or of close to its callback; an error that
-      // happened earlier is already in #failed.
-      this.#out.end((err?: Error | null) => {
-        if (err) this.#failed ??= err;
-        if (this.#failed) reject(this.#failed);
-        else resolve();
-      });
-    });
+    await this.#out.end();
     this.#reader = await open(this.path, 'r');
   }
 
@@ -126,7 +96,7 @@ export class BodySpool {
 
   /** Closes and deletes the file. Safe to call more than once. */
   async dispose(): Promise<void> {
-    this.#out.destroy();
+    this.#out.stream.destroy();
     await this.#reader?.close().catch(() => {});
     this.#reader = undefined;
     await rm(this.path, { force: true });

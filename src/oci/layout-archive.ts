@@ -3,12 +3,12 @@
  * oci-archive:FILE …` and `podman load` read. Entries are sorted with zero times, so the same
  * layout always gives the same archive; the file appears under its final name only when done.
  */
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { wrapError } from '../errors.js';
 import { createAtomicWriteStream } from '../util/atomic.js';
+import { GuardedWriter } from '../util/guarded-writer.js';
 import { encodeTarHeader, TAR_END, tarPadding } from '../tar/tar-encoder.js';
 
 async function listFiles(root: string, rel = ''): Promise<string[]> {
@@ -25,9 +25,8 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
 /** Writes the layout at `layoutDir` as an uncompressed tar at `tarPath`. */
 export async function writeLayoutArchive(layoutDir: string, tarPath: string): Promise<void> {
   const out = await createAtomicWriteStream(tarPath);
-  const write = async (buf: Buffer): Promise<void> => {
-    if (!out.stream.write(buf)) await once(out.stream, 'drain');
-  };
+  const writer = new GuardedWriter(out.stream);
+  const write = (buf: Buffer): Promise<void> => writer.write(buf);
   try {
     for (const path of await listFiles(layoutDir)) {
       const isDir = path.endsWith('/');
@@ -42,6 +41,7 @@ export async function writeLayoutArchive(layoutDir: string, tarPath: string): Pr
       await write(tarPadding(size));
     }
     await write(TAR_END);
+    await writer.end();
     await out.commit();
   } catch (err) {
     await out.abort();
