@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ApkgraphError, throwIfAborted } from '../errors.js';
 import { normalizeEntryPath } from '../tar/entry-path.js';
-import { TarDecoder, type RawTarHeader } from '../tar/tar-decoder.js';
+import { readTar, type RawTarHeader } from '../tar/tar-decoder.js';
 import type { TarEntryType, TarHeader } from '../tar/tar-encoder.js';
 
 /** The PAX record in which apk stores an entry's SHA-1. */
@@ -110,7 +110,6 @@ export async function readDataTar(
   const gunzip = createGunzip();
   input.on('error', (err) => gunzip.destroy(err));
   input.pipe(gunzip);
-  const decoder = new TarDecoder(`the data of ${source}`);
 
   let current: DataTarEntry | undefined;
   let hash: Hash | undefined;
@@ -136,32 +135,34 @@ export async function readDataTar(
   };
 
   try {
-    for await (const chunk of gunzip) {
-      for (const event of decoder.push(chunk as Buffer)) {
-        if (event.kind === 'entry') {
+    await readTar(
+      gunzip as AsyncIterable<Buffer>,
+      {
+        entry: async (header) => {
           throwIfAborted(opts.signal);
-          const type = event.header.type;
-          current = type === undefined ? undefined : toEntry(event.header, type, source);
-          if (!current) continue;
+          current = header.type === undefined ? undefined : toEntry(header, header.type, source);
+          if (!current) return;
           summary.entries++;
           hash =
             current.type === 'file' || current.type === 'symlink' ? createHash('sha1') : undefined;
           if (current.type === 'symlink') hash?.update(current.linkname ?? '');
           const entry = current;
           await call(() => handlers.entry?.(entry));
-        } else if (event.kind === 'data') {
-          if (!current) continue;
-          hash?.update(event.chunk);
-          const piece = event.chunk;
-          await call(() => handlers.data?.(piece));
-        } else if (current) {
+        },
+        data: async (chunk) => {
+          if (!current) return;
+          hash?.update(chunk);
+          await call(() => handlers.data?.(chunk));
+        },
+        end: async () => {
+          if (!current) return;
           const entry = current;
           current = undefined;
           await finishEntry(entry);
-        }
-      }
-    }
-    decoder.finish();
+        },
+      },
+      `the data of ${source}`,
+    );
   } catch (err) {
     input.destroy();
     gunzip.destroy();
