@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -56,6 +56,29 @@ describe('cache maintenance', () => {
     expect(fixed.removed).toBe(1);
     expect(await readdir(victim.dir)).toEqual([]);
     expect((await verifyCache(root)).bad).toEqual([]);
+  });
+
+  it('leaves folders that are not escaped repositories alone', async () => {
+    for (const dir of [join(root, '.apkgraph', 'demo-repo', 'h'), join(root, 'demo-repo', 'h')]) {
+      await mkdir(join(dir, 'x86_64'), { recursive: true });
+      await writeFile(join(dir, 'x86_64', 'a-1.apk'), 'not a cache entry');
+    }
+    const inv = await cacheInventory(root);
+    expect(inv.repositories).toEqual([pathToFileURL(join(tmp, 'repo')).href]);
+    expect(inv.packageDirs).toBe(3);
+    const report = await verifyCache(root, { fix: true });
+    expect(report.bad).toEqual([]);
+    expect(report.removed).toBe(0);
+    expect(await readdir(join(root, 'demo-repo', 'h', 'x86_64'))).toEqual(['a-1.apk']);
+  });
+
+  it('counts as removed only entries it deleted something from', async () => {
+    const stray = join(entries[0]!.dir, '..', 'stray-1');
+    await mkdir(stray);
+    await writeFile(join(stray, 'notes.txt'), 'x');
+    const report = await verifyCache(root, { fix: true });
+    expect(report.bad).toEqual([{ dir: stray, reason: 'sections without a control file' }]);
+    expect(report.removed).toBe(0);
   });
 
   it('removes only old leftovers, and nothing on a dry run', async () => {

@@ -59,6 +59,25 @@ async function list(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => [] as string[]);
 }
 
+/**
+ * True for a top-level folder name that is an escaped repository (layout.ts): it decodes to a
+ * URL with a scheme or to a path (`/…`, `./…`). Anything else at the top (apkgraph's own `.apkgraph`
+ * folder, a folder someone put there) is not a cache entry, so maintenance leaves it alone.
+ */
+function isRepositoryDirName(name: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return false;
+  }
+  return /^(\/|\.\.?\/|[a-z][a-z0-9+.-]*:\/\/)/i.test(decoded);
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
 /** Walks `<root>/<repo>/<arch>/…`, the layout in layout.ts. */
 async function walk(root: string, signal?: AbortSignal): Promise<Walked> {
   const out: Walked = { repoDirs: [], indexFiles: [], packageDirs: [], leftovers: [], bytes: 0 };
@@ -77,6 +96,7 @@ async function walk(root: string, signal?: AbortSignal): Promise<Walked> {
       out.leftovers.push(repoDir);
       continue;
     }
+    if (!isRepositoryDirName(repo) || !(await isDirectory(repoDir))) continue;
     out.repoDirs.push(repoDir);
     for (const arch of await list(repoDir)) {
       const archDir = join(repoDir, arch);
@@ -87,6 +107,7 @@ async function walk(root: string, signal?: AbortSignal): Promise<Walked> {
           out.leftovers.push(path);
           continue;
         }
+        if (!(await isDirectory(path))) continue;
         const files = await list(path);
         for (const f of files) {
           const p = join(path, f);
@@ -161,8 +182,16 @@ export async function verifyCache(
   if (options.fix) {
     for (const bad of report.bad) {
       const names = (await list(bad.dir)).filter((n) => /\.(ctl|sig|dat)\.tar(\.gz)?$/.test(n));
-      await Promise.all(names.map((n) => rm(join(bad.dir, n), { force: true })));
-      report.removed++;
+      const removed = await Promise.all(
+        names.map((n) =>
+          rm(join(bad.dir, n)).then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
+      // Count an entry only when something of it was actually deleted.
+      if (removed.some(Boolean)) report.removed++;
     }
   }
   return report;

@@ -115,7 +115,8 @@ export interface DemoRepo {
 }
 
 /**
- * Generates the demo repository under `<cacheDir>/demo-repo/<hash>` unless it is already there.
+ * Generates the demo repository under `<cacheDir>/.apkgraph/demo-repo/<hash>` unless it is already
+ * there. The dot folder keeps apkgraph's own files out of the package-cache namespace.
  * A `complete` marker is written last, so an interrupted generation is redone, not trusted.
  */
 export async function ensureDemoRepo(
@@ -124,7 +125,7 @@ export async function ensureDemoRepo(
   options: { logger?: Logger; signal?: AbortSignal } = {},
 ): Promise<DemoRepo> {
   const logger = options.logger ?? nullLogger;
-  const dir = join(cacheDir, 'demo-repo', spec.hash);
+  const dir = join(cacheDir, '.apkgraph', 'demo-repo', spec.hash);
   const marker = join(dir, 'complete');
   const keyName = `${spec.keyPath.split('/').pop() ?? 'demo.rsa'}.pub`;
   const done: DemoRepo = {
