@@ -40,6 +40,30 @@ describe('startRepoServer', () => {
     expect(stats.totals.get).toBe(1);
   });
 
+  it('refuses dot-files, dot-folders and PEM private keys with 404', async () => {
+    await mkdir(join(dir, '.keys'));
+    await writeFile(join(dir, '.keys', 'k.pub'), 'public');
+    await writeFile(join(dir, '.env'), 'secret');
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n';
+    await writeFile(join(dir, 'signer.rsa'), pem);
+    await writeFile(join(dir, 'signer.rsa.pub'), '-----BEGIN PUBLIC KEY-----\nMIIB\n');
+    server = await startRepoServer({ root: dir });
+    for (const path of ['/.keys/k.pub', '/.env', '/signer.rsa', '/x86_64/../.env']) {
+      const r = await fetch(`${server.url}${path.replace('..', '%2E%2E')}`);
+      expect([path, r.status]).toEqual([path, 404]);
+    }
+    expect((await fetch(`${server.url}/signer.rsa.pub`)).status).toBe(200);
+  });
+
+  it('fails with ERR_IO naming a root that is missing or a file', async () => {
+    for (const root of [join(dir, 'missing'), join(dir, 'x86_64', 'a-1.0-r0.apk')]) {
+      await expect(startRepoServer({ root })).rejects.toMatchObject({
+        code: 'ERR_IO',
+        subject: { path: root },
+      });
+    }
+  });
+
   it('answers a byte range with 206 and a missing file with 404', async () => {
     server = await startRepoServer({ root: dir });
     const r = await fetch(`${server.url}/x86_64/a-1.0-r0.apk`, {

@@ -8,7 +8,9 @@
  * HEADs and bytes per path, which is how tests prove "downloaded exactly once".
  *
  * It binds to loopback unless the caller explicitly allows another address: a test server
- * with fault injection has no business listening on a network.
+ * with fault injection has no business listening on a network. It never serves a path with a
+ * segment starting with `.` (dot-files, `.keys/`) nor a PEM private key: a repository folder
+ * may hold the key that signed it, and that key must not leave the machine.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -17,7 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApkgraphError } from '../errors.js';
+import { ApkgraphError, wrapError } from '../errors.js';
 import { createFaultPicker, type FaultKind, type FaultOptions } from './faults.js';
 import { SharedThrottle } from './throttle.js';
 
@@ -60,6 +62,12 @@ interface FileInfo {
   etag: string;
 }
 
+/** True when a file's first bytes are a PEM private key (`-----BEGIN … PRIVATE KEY-----`). */
+export function isPrivateKeyPem(head: Buffer): boolean {
+  const text = head.toString('latin1').trimStart();
+  return text.startsWith('-----BEGIN') && text.split('\n', 1)[0]!.includes('PRIVATE KEY');
+}
+
 /** True for 127.0.0.0/8, ::1, `localhost` and IPv4-mapped loopback. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -77,6 +85,18 @@ export async function startRepoServer(options: RepoServerOptions): Promise<RepoS
     });
   }
   const root = resolve(options.root);
+  const rootStat = await stat(root).catch((err: unknown) => {
+    throw wrapError(`cannot serve ${root}`, err, 'ERR_IO', {
+      path: root,
+      hint: 'pass an existing repository folder (holding <arch>/APKINDEX.tar.gz)',
+    });
+  });
+  if (!rootStat.isDirectory()) {
+    throw new ApkgraphError('ERR_IO', `cannot serve ${root}: it is not a folder`, {
+      path: root,
+      hint: 'pass the repository folder (holding <arch>/APKINDEX.tar.gz), not a file in it',
+    });
+  }
   const pickFault = createFaultPicker(options.faults);
   const throttle =
     options.bandwidthBytesPerSec === undefined
@@ -84,7 +104,7 @@ export async function startRepoServer(options: RepoServerOptions): Promise<RepoS
       : new SharedThrottle(options.bandwidthBytesPerSec);
   const counts = new Map<string, PathCounts>();
   const seen = new Map<string, number>();
-  const etags = new Map<string, { key: string; etag: string }>();
+  const etags = new Map<string, { key: string; etag: string; secret: boolean }>();
   const closing = new AbortController();
   const sockets = new Set<Socket>();
 
@@ -99,12 +119,17 @@ export async function startRepoServer(options: RepoServerOptions): Promise<RepoS
     if (!st?.isFile()) return undefined;
     const key = `${st.size}:${st.mtimeMs}`;
     const known = etags.get(file);
-    if (known?.key === key) return { size: st.size, etag: known.etag };
+    if (known?.key === key) return known.secret ? undefined : { size: st.size, etag: known.etag };
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    let head: Buffer | undefined;
+    for await (const chunk of createReadStream(file)) {
+      head ??= (chunk as Buffer).subarray(0, 4096);
+      hash.update(chunk as Buffer);
+    }
     const etag = `"${hash.digest('hex').slice(0, 32)}"`;
-    etags.set(file, { key, etag });
-    return { size: st.size, etag };
+    const secret = head !== undefined && isPrivateKeyPem(head);
+    etags.set(file, { key, etag, secret });
+    return secret ? undefined : { size: st.size, etag };
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -130,8 +155,8 @@ export async function startRepoServer(options: RepoServerOptions): Promise<RepoS
 
     const file = resolve(root, `.${path}`);
     const rel = relative(root, file);
-    const info =
-      rel.startsWith(`..${sep}`) || rel === '..' || rel === '' ? undefined : await fileInfo(file);
+    const hidden = rel.split(sep).some((segment) => segment.startsWith('.'));
+    const info = hidden || rel === '' ? undefined : await fileInfo(file);
     if (!info) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
 
     const range = pickRange(req, info);
