@@ -47,17 +47,29 @@ export async function createAtomicWriteStream(path: string): Promise<AtomicWrite
   await mkdir(dirname(path), { recursive: true });
   const tempPath = tempPathFor(path);
   const stream = createWriteStream(tempPath);
+  // The error is kept in `stream.errored` and reported by commit(); without a listener it
+  // would crash the process instead.
+  stream.on('error', () => {});
   let settled = false;
   return {
     stream,
     tempPath,
     async commit() {
       if (settled) return;
-      await new Promise<void>((resolve, reject) => {
-        if (stream.closed) return resolve();
-        stream.once('error', reject);
-        stream.end(() => resolve());
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          // A stream that already failed (or was closed after an error) must not be published.
+          if (stream.errored) return reject(stream.errored);
+          if (stream.closed) return resolve();
+          stream.once('error', reject);
+          stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
+        });
+      } catch (err) {
+        settled = true;
+        stream.destroy();
+        await rm(tempPath, { force: true });
+        throw err;
+      }
       settled = true;
       await rename(tempPath, path);
     },
