@@ -19,6 +19,8 @@ export interface CacheCounters {
   miss: number;
   /** Calls that failed. */
   failed: number;
+  /** Calls given up because the run was cancelled (not failures: nothing went wrong). */
+  cancelled: number;
   /** Entries found damaged on a hit, removed and fetched again. */
   repaired: number;
   /** Bytes read from repositories by misses. */
@@ -39,6 +41,7 @@ export class CounterSet {
     coalesced: 0,
     miss: 0,
     failed: 0,
+    cancelled: 0,
     repaired: 0,
     bytesDownloaded: 0,
     bytesReused: 0,
@@ -49,8 +52,9 @@ export class CounterSet {
     this.#c.requests++;
   }
 
-  record(status: CacheStatus | 'failed', elapsedMs: number, bytes = 0): void {
+  record(status: CacheStatus | 'failed' | 'cancelled', elapsedMs: number, bytes = 0): void {
     this.#c[status]++;
+    if (status === 'cancelled') return;
     this.#time[status] += elapsedMs;
     if (status === 'miss') this.#c.bytesDownloaded += bytes;
     else if (status !== 'failed') this.#c.bytesReused += bytes;

@@ -164,6 +164,14 @@ describe('PackageCache', () => {
     expect(names).toContain(live);
   });
 
+  it('counts a request given up on cancellation as cancelled, not failed', async () => {
+    const cache = makeCache();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(cache.ensure(ref(records[0]!), { signal: controller.signal })).rejects.toThrow();
+    expect(cache.stats()).toMatchObject({ requests: 1, failed: 0, cancelled: 1 });
+  });
+
   it('explains a cache directory that is a file', async () => {
     await writeFile(join(tmp, 'not-a-dir'), 'x');
     const pool = new FetchPool({ inProcess: true });

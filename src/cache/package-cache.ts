@@ -114,7 +114,8 @@ export class PackageCache {
       this.#counters.record(result.status, performance.now() - started, bytes);
       return result;
     } catch (err) {
-      this.#counters.record('failed', performance.now() - started);
+      const cancelled = err instanceof AbortError || signal?.aborted === true;
+      this.#counters.record(cancelled ? 'cancelled' : 'failed', performance.now() - started);
       if (err instanceof AbortError) throw err;
       const cause = cacheFsError(err, this.layout.root);
       throw wrapError(`caching ${label}`, cause, 'ERR_CACHE', { package: label });

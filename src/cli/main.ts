@@ -1,10 +1,10 @@
 /**
  * The apkgraph command line. The only module that prints and sets the exit code.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ApkgraphError } from '../errors.js';
-import type { LogLevel } from '../log/logger.js';
+import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { COMMANDS } from './commands/index.js';
 import { exitCodeFor, formatError } from './errors.js';
 import { createCliIo, type CliIo } from './io.js';
@@ -19,14 +19,20 @@ export function buildProgram(): Command {
   program
     .name('apkgraph')
     .description(
-      'Build whole sets of container images from APK packages (Alpine, Wolfi), apko-style:\n' +
-        'config nodes lock every image, build nodes write OCI images, and one shared,\n' +
+      'Build whole sets of container images from APK packages (Alpine, Wolfi), apko-style: ' +
+        'config nodes lock every image, build nodes write OCI images, and one shared, ' +
         'de-duplicated package cache serves them all.',
     )
     .version(pkg.version)
     .option('--debug', 'show stack traces and debug logs')
-    .option('--log-level <level>', 'error, warn, info, verbose or debug', 'info')
-    .option('--log-format <format>', 'text or json (log lines on stderr)', 'text')
+    .addOption(
+      new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).default('info'),
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log lines on stderr as text or json')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

@@ -6,6 +6,7 @@ import { writeApkIndex } from '../apk/apkindex-file.js';
 import { createKeyring, generateSigningKey, type Keyring } from '../apk/keys.js';
 import { newPackageRecord } from '../apk/types.js';
 import { startRepoServer, type RepoServer } from '../serve/repo-server.js';
+import type { ApkgraphError } from '../errors.js';
 import { RepositoryClient } from './repository-client.js';
 
 const ARCH = 'aarch64';
@@ -83,11 +84,31 @@ describe('RepositoryClient', () => {
       { name: 'other.rsa.pub', pem: generateSigningKey('other', 1024).publicKeyPem },
     ]);
     await expect(client().loadIndex(server.url, ARCH, { keyring: stranger })).rejects.toMatchObject(
-      { code: 'ERR_UNTRUSTED' },
+      { code: 'ERR_UNTRUSTED', hint: expect.stringContaining('--keyring FILE') as string },
     );
     await expect(
       client({ offline: true }).loadIndex(server.url, ARCH, { keyring }),
     ).rejects.toMatchObject({ code: 'ERR_OFFLINE_MISSING' });
+  });
+
+  it('tells how to trust a key, not to allow unsigned indexes, for an unsigned index', async () => {
+    const plain = join(tmp, 'plain');
+    await mkdir(join(plain, ARCH), { recursive: true });
+    await writeFile(join(plain, ARCH, 'APKINDEX.tar.gz'), 'P:a\nV:1-r0\n\n');
+    const other = await startRepoServer({ root: plain });
+    try {
+      const err = (await client()
+        .loadIndex(other.url, ARCH, { keyring })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as ApkgraphError;
+      expect(err).toMatchObject({ code: 'ERR_UNTRUSTED' });
+      expect(err.hint).toContain('--keyring FILE');
+      expect(err.hint).not.toContain('allow unsigned');
+    } finally {
+      await other.close();
+    }
   });
 
   it('re-downloads an index without ETag every run but can still use it offline', async () => {

@@ -335,11 +335,22 @@ export class RepositoryClient {
   }
 
   #parse(bytes: Uint8Array, source: string, options: LoadIndexOptions): ApkIndex {
-    return readApkIndex(bytes, {
-      source,
-      ...(options.keyring ? { keyring: options.keyring } : {}),
-      ...(options.allowUnsigned ? { allowUnsigned: true } : {}),
-    });
+    try {
+      return readApkIndex(bytes, {
+        source,
+        ...(options.keyring ? { keyring: options.keyring } : {}),
+        ...(options.allowUnsigned ? { allowUnsigned: true } : {}),
+      });
+    } catch (err) {
+      // run, plan and lock always require a signature, so the only way forward the user has
+      // is to trust the signing key; say that rather than suggest accepting unsigned indexes.
+      if (!isApkgraphError(err) || err.code !== 'ERR_UNTRUSTED' || options.allowUnsigned) throw err;
+      const where = '--keyring FILE, or the keyring of the set (apkgraph.yaml) or config';
+      const hint = err.hint?.includes('unsigned')
+        ? `add the key that signs this index with ${where} (contents.keyring)`
+        : `${err.hint ?? 'add the signing key to the keyring'} (${where})`;
+      throw new ApkgraphError('ERR_UNTRUSTED', err.message, { ...err.subject, hint, cause: err });
+    }
   }
 }
 

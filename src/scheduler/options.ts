@@ -2,8 +2,11 @@
  * Checks and converts the option values `plan` and `run` share, so both report bad values the
  * same way (`--mirror must be FROM=TO, got …`).
  */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { toApkArch } from '../apk/arch.js';
 import { ApkgraphError, isApkgraphError } from '../errors.js';
+import type { ModuleSet } from '../moduleset/types.js';
 
 /** `FROM=TO` pairs → a mirrors map. */
 export function parseMirrors(values: readonly string[]): Record<string, string> {
@@ -55,4 +58,86 @@ export function parsePositiveInt(flag: string, value: string): number {
 /** Commander's collector for repeatable options. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Every repository URL or path the set names (apkgraph.yaml and each apko.yaml), sorted. */
+export function namedRepositories(set: ModuleSet): string[] {
+  const names = new Set(set.settings.repositories);
+  for (const m of set.modules) {
+    for (const r of [
+      ...m.apko.repositories,
+      ...m.apko.buildRepositories,
+      ...m.apko.runtimeRepositories,
+    ]) {
+      names.add(r);
+    }
+  }
+  return [...names].sort();
+}
+
+/** `@tag https://…` → `https://…`: a tag pins packages, the location is what gets fetched. */
+const untagged = (repo: string): string => repo.replace(/^@\S+\s+/, '').trim();
+
+/** True when mirroring `from` would redirect `location` (the prefix rule of applyMirrors). */
+function mirrorApplies(from: string, location: string): boolean {
+  const prefix = from.replace(/\/+$/, '');
+  return (
+    prefix !== '' &&
+    location.startsWith(prefix) &&
+    (location.length === prefix.length || location[prefix.length] === '/')
+  );
+}
+
+/**
+ * Refuses a `--mirror FROM=TO` whose FROM redirects none of `repositories` (nor any of `keys`,
+ * which mirrors also apply to). Ignoring it would send the run to the real upstream, which is
+ * what the flag was given to avoid.
+ */
+export function checkMirrorsApply(
+  mirrors: Readonly<Record<string, string>>,
+  repositories: readonly string[],
+  keys: readonly string[] = [],
+): void {
+  const locations = [...repositories.map(untagged), ...keys];
+  for (const from of Object.keys(mirrors)) {
+    if (locations.some((l) => mirrorApplies(from, l))) continue;
+    const listed = repositories.length === 0 ? '(none)' : repositories.map(untagged).join(', ');
+    throw new ApkgraphError(
+      'ERR_USAGE',
+      `--mirror ${from}=… matches no repository; the repositories named are: ${listed}`,
+      { hint: 'FROM must be one of these repository URLs, or a prefix of one ending at a "/"' },
+    );
+  }
+}
+
+/** {@link checkMirrorsApply} for the `--mirror` values given to a command on a module set. */
+export function checkSetMirrors(
+  set: ModuleSet,
+  flagMirrors: Readonly<Record<string, string>>,
+): void {
+  const keys = new Set(set.settings.keyring);
+  for (const m of set.modules) for (const k of m.apko.keyring) keys.add(k);
+  checkMirrorsApply(flagMirrors, namedRepositories(set), [...keys]);
+}
+
+/**
+ * Resolves the paths given to a path flag (`--keyring`) and checks each exists, up front: a
+ * typo is one usage error, not the same I/O error from every config node that reads it.
+ */
+export async function existingPaths(flag: string, values: readonly string[]): Promise<string[]> {
+  const paths = values.map((v) => resolve(v));
+  for (const [i, path] of paths.entries()) {
+    if (
+      !(await stat(path).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      throw new ApkgraphError('ERR_USAGE', `${flag} ${values[i]}: no such file or folder`, {
+        path,
+        hint: `check the path given to ${flag}`,
+      });
+    }
+  }
+  return paths;
 }

@@ -101,7 +101,8 @@ export function summaryText(input: {
         .map(([k, n]) => `${n} ${k}`)
         .join(', '),
     `cache: ${c.requests} requests, ${c.hit} hits, ${c.coalesced} coalesced, ${c.miss} downloads ` +
-      `(${formatBytes(c.bytesDownloaded)}), ${c.failed} failed`,
+      `(${formatBytes(c.bytesDownloaded)}), ${c.failed} failed` +
+      (c.cancelled > 0 ? `, ${c.cancelled} cancelled` : ''),
     // Prefetch makes the config and the build node both ask for a package, so the cache's own
     // rate counts requests twice; downloads per build reference is comparable with the plan.
     `hit rate: ${formatRate(input.references === 0 ? 0 : 1 - c.miss / input.references)} ` +

@@ -19,7 +19,13 @@ import { lookupCachedEntries, sectionsOfEntries, sectionKey } from '../../lock/c
 import { lockImage } from '../../lock/lock-image.js';
 import { lockModuleSet } from '../../lock/lock-set.js';
 import { loadModuleSet } from '../../moduleset/load.js';
-import { collect, parseArchs, parseMirrors } from '../../scheduler/options.js';
+import {
+  checkSetMirrors,
+  collect,
+  parseArchs,
+  parseMirrors,
+  existingPaths,
+} from '../../scheduler/options.js';
 import { createRealServices } from '../../scheduler/real-services.js';
 import { packageRef } from '../../scheduler/services.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -128,10 +134,12 @@ async function lockSet(setDir: string, flags: LockFlags, cli: CliIo): Promise<vo
   const graph = selectTargets(buildGraph(set), flags.target ?? []);
   const overrides = {
     archs: parseArchs(flags.arch ?? []),
-    keyring: (flags.keyring ?? []).map((k) => resolve(k)),
+    keyring: await existingPaths('--keyring', flags.keyring ?? []),
   };
   const cacheDir = resolve(flags.cacheDir ?? defaultCacheRoot());
-  const mirrors = { ...set.settings.mirrors, ...parseMirrors(flags.mirror ?? []) };
+  const flagMirrors = parseMirrors(flags.mirror ?? []);
+  checkSetMirrors(set, flagMirrors);
+  const mirrors = { ...set.settings.mirrors, ...flagMirrors };
   const server = await serveDemoRepo(set, cacheDir, mirrors, { logger: cli.logger });
   const services = createRealServices({
     cacheDir,

@@ -17,7 +17,13 @@ import {
 } from '../../graph/render-plan.js';
 import { selectTargets } from '../../graph/targets.js';
 import { loadModuleSet } from '../../moduleset/load.js';
-import { collect, parseArchs, parseMirrors } from '../../scheduler/options.js';
+import {
+  checkSetMirrors,
+  collect,
+  parseArchs,
+  parseMirrors,
+  existingPaths,
+} from '../../scheduler/options.js';
 import { createRealServices } from '../../scheduler/real-services.js';
 import { resolveSetLocks } from '../../scheduler/resolve-set.js';
 import type { CliIo } from '../io.js';
@@ -61,13 +67,15 @@ export function register(program: Command, io: () => CliIo): void {
         );
       }
       const set = await loadModuleSet(setDir);
+      const flagMirrors = parseMirrors(flags.mirror ?? []);
+      checkSetMirrors(set, flagMirrors);
       const graph = selectTargets(buildGraph(set), flags.target ?? []);
       if (flags.format === 'dot') {
         cli.out(renderPlanDot(graph));
         return;
       }
       const archs = parseArchs(flags.arch ?? []);
-      const overrides = { archs, keyring: (flags.keyring ?? []).map((k) => resolve(k)) };
+      const overrides = { archs, keyring: await existingPaths('--keyring', flags.keyring ?? []) };
       let stats: PlanStats | undefined;
       let source: StatsSource = 'pins';
       const pinned = flags.resolve ? undefined : pinnedLocks(set, graph, overrides);
@@ -76,7 +84,7 @@ export function register(program: Command, io: () => CliIo): void {
       } else {
         source = 'resolved';
         const cacheDir = resolve(flags.cacheDir ?? defaultCacheRoot());
-        const mirrors = { ...set.settings.mirrors, ...parseMirrors(flags.mirror ?? []) };
+        const mirrors = { ...set.settings.mirrors, ...flagMirrors };
         const server = await serveDemoRepo(set, cacheDir, mirrors, { logger: cli.logger });
         const services = createRealServices({
           mirrors,

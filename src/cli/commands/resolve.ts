@@ -14,7 +14,12 @@ import { isRemote } from '../../repo/location.js';
 import { defaultCacheRoot } from '../../cache/layout.js';
 import { RepositoryClient } from '../../repo/repository-client.js';
 import { clientIndexSource, localIndexSource, loadUniverse } from '../../resolve/index-source.js';
-import { parseMirrors } from '../../scheduler/options.js';
+import {
+  checkMirrorsApply,
+  parseArchs,
+  parseMirrors,
+  existingPaths,
+} from '../../scheduler/options.js';
 import { resolve } from '../../resolve/resolve.js';
 import type { Universe } from '../../resolve/universe.js';
 import type { CliIo } from '../io.js';
@@ -80,7 +85,10 @@ export async function prepareImage(
 ): Promise<PreparedImage> {
   const configPath = resolvePath(configArg);
   const config = await loadApkoConfig(configPath);
-  const archs = (flags.arch?.length ? flags.arch : (config.archs ?? ['x86_64'])).map(toApkArch);
+  // A bad --arch is a usage error (exit 2); a bad arch in the config is a config error.
+  const archs = flags.arch?.length
+    ? parseArchs(flags.arch)
+    : (config.archs ?? ['x86_64']).map(toApkArch);
   const here = dirname(configPath);
   const local = (p: string): string => (isAbsolute(p) ? p : resolvePath(here, p));
   const repositories = flags.repository?.length
@@ -96,10 +104,13 @@ export async function prepareImage(
     });
   }
 
+  const mirrors = parseMirrors(flags.mirror ?? []);
+  checkMirrorsApply(mirrors, repositories, config.contents?.keyring ?? []);
+
   const keys: PreparedImage['keys'] = [];
   let keyring: Keyring | undefined;
   if (flags.keyring?.length) {
-    keyring = await loadKeyring(flags.keyring.map((k) => resolvePath(k)));
+    keyring = await loadKeyring(await existingPaths('--keyring', flags.keyring));
     for (const k of keyring.keys) keys.push({ url: k.name, content: k.pem });
   } else {
     const files = (config.contents?.keyring ?? []).filter((k) => !isRemote(k));
@@ -116,7 +127,7 @@ export async function prepareImage(
   const client = repositories.some(isRemote)
     ? new RepositoryClient({
         cacheRoot: flags.cacheDir ?? defaultCacheRoot(),
-        mirrors: parseMirrors(flags.mirror ?? []),
+        mirrors,
         offline: flags.offline ?? false,
         logger,
       })

@@ -13,7 +13,14 @@ import { AbortError, ApkgraphError } from '../../errors.js';
 import { buildGraph } from '../../graph/build-graph.js';
 import { selectTargets } from '../../graph/targets.js';
 import { loadModuleSet } from '../../moduleset/load.js';
-import { collect, parseArchs, parseMirrors, parsePositiveInt } from '../../scheduler/options.js';
+import {
+  collect,
+  parseArchs,
+  parseMirrors,
+  parsePositiveInt,
+  checkSetMirrors,
+  existingPaths,
+} from '../../scheduler/options.js';
 import { ProgressTracker, summaryText } from '../../scheduler/progress.js';
 import { createRealServices } from '../../scheduler/real-services.js';
 import { runModuleSet } from '../../scheduler/run-set.js';
@@ -89,10 +96,13 @@ export function register(program: Command, io: () => CliIo): void {
         flags.jobs === undefined ? availableParallelism() : parsePositiveInt('--jobs', flags.jobs);
       const configJobs = parsePositiveInt('--config-jobs', flags.configJobs);
       const archs = parseArchs(flags.arch ?? []);
+      const keyring = await existingPaths('--keyring', flags.keyring ?? []);
       const set = await loadModuleSet(setDir);
       const graph = selectTargets(buildGraph(set), flags.target ?? []);
       const cacheDir = resolve(flags.cacheDir ?? defaultCacheRoot());
-      const mirrors = { ...set.settings.mirrors, ...parseMirrors(flags.mirror ?? []) };
+      const flagMirrors = parseMirrors(flags.mirror ?? []);
+      checkSetMirrors(set, flagMirrors);
+      const mirrors = { ...set.settings.mirrors, ...flagMirrors };
       const prefetch = flags.prefetch ?? set.settings.prefetch;
 
       const controller = new AbortController();
@@ -147,7 +157,7 @@ export function register(program: Command, io: () => CliIo): void {
           configConcurrency: configJobs,
           keepGoing: flags.keepGoing === true,
           outRoot: resolve(flags.out),
-          overrides: { archs, keyring: (flags.keyring ?? []).map((k) => resolve(k)) },
+          overrides: { archs, keyring },
           onEvent,
           logger: cli.logger,
           signal: controller.signal,

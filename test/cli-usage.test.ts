@@ -1,0 +1,101 @@
+/**
+ * Command-line checks that must fail early and consistently: bad flags are ERR_USAGE (exit 2),
+ * reported once, before any work starts.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './cli-run.js';
+
+const DEMO_REPOSITORY = 'http://127.0.0.1:8089/apkgraph-demo/main';
+const STRAY_MIRROR = 'http://127.0.0.1:9/not-named=http://127.0.0.1:9/elsewhere';
+
+describe('command-line usage errors', () => {
+  let dir = '';
+  let config = '';
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'apkgraph-usage-'));
+    config = join(dir, 'apko.yaml');
+    await writeFile(
+      config,
+      'contents:\n  repositories: [http://127.0.0.1:9/repo]\n  packages: [busybox]\n',
+    );
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const common = (): string[] => ['--cache-dir', join(dir, 'cache'), '--offline'];
+
+  it.each([
+    ['run', ['run', 'modules', '--out', 'OUT']],
+    ['plan', ['plan', 'modules', '--resolve']],
+    ['lock', ['lock', 'modules', '-o', 'OUT']],
+  ])('refuses a --mirror that matches no repository of the set in %s', async (_, args) => {
+    const r = await runCli([
+      ...args.map((a) => (a === 'OUT' ? join(dir, 'out') : a)),
+      ...common(),
+      '--mirror',
+      STRAY_MIRROR,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('error[ERR_USAGE]: --mirror http://127.0.0.1:9/not-named=');
+    expect(r.err).toContain(DEMO_REPOSITORY);
+  });
+
+  it('refuses a --mirror that matches no repository of the config in resolve', async () => {
+    const r = await runCli(['resolve', config, ...common(), '--mirror', STRAY_MIRROR]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('http://127.0.0.1:9/repo');
+  });
+
+  it('accepts a --mirror that is a prefix of a named repository', async () => {
+    const r = await runCli([
+      'plan',
+      'modules',
+      '--format',
+      'dot',
+      '--mirror',
+      'http://127.0.0.1:8089/=http://127.0.0.1:9/',
+    ]);
+    expect(r.code).toBe(0);
+  });
+
+  it('reports a missing --keyring file once, as a usage error', async () => {
+    const r = await runCli([
+      'run',
+      'modules',
+      '--out',
+      join(dir, 'out'),
+      ...common(),
+      '--keyring',
+      join(dir, 'nope.pub'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err.match(/error\[/g)).toEqual(['error[']);
+    expect(r.err).toContain('error[ERR_USAGE]: --keyring');
+    expect(r.out).toBe('');
+  });
+
+  it('treats an unknown --arch as a usage error in resolve, as in plan and run', async () => {
+    for (const args of [
+      ['resolve', config, '--arch', 'sparc'],
+      ['plan', 'modules', '--arch', 'sparc'],
+    ]) {
+      const r = await runCli([...args, ...common()]);
+      expect([args[0], r.code]).toEqual([args[0], 2]);
+      expect(r.err).toContain('error[ERR_USAGE]');
+    }
+  });
+
+  it.each([
+    ['--log-level', 'loud'],
+    ['--log-format', 'yaml'],
+  ])('rejects %s %s', async (flag, value) => {
+    const r = await runCli([flag, value, 'plan', 'modules', '--format', 'dot']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(value);
+  });
+});
