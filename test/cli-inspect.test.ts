@@ -133,6 +133,15 @@ describe('apk inspect', () => {
     expect(r.err).toContain('error[ERR_GZIP]');
   });
 
+  it('says an APKINDEX given as a package looks like an index and names index inspect', async () => {
+    const file = join(dir, 'APKINDEX.tar.gz');
+    const r = await run('apk', 'inspect', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file} looks like a repository index, not a package`);
+    expect(r.err).toContain('the first is a signature');
+    expect(r.err).toContain(`apkgraph index inspect ${file}`);
+  });
+
   it('exits 1 when the expected checksum differs', async () => {
     const r = await run(
       'apk',

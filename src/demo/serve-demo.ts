@@ -25,6 +25,8 @@ export async function serveDemoRepo(
   const demo = await ensureDemoRepo(spec, cacheDir, options);
   const server = await startRepoServer({ root: demo.dir });
   mirrors[spec.repository] = server.url;
-  logger.info('serving the demo repository', { repository: spec.repository, url: server.url });
+  // Locks and logs keep naming spec.repository on purpose (images record the configured URL);
+  // the mirror only changes where it is fetched from, so say both plainly.
+  logger.info(`serving the demo repository for ${spec.repository} at ${server.url}`);
   return server;
 }

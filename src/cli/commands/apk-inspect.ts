@@ -3,8 +3,11 @@
  * a package, with every check apkgraph makes before installing it.
  */
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { readApkIndex } from '../../apk/apkindex-file.js';
 import { assertApkReport, inspectApkFile, type ApkReport } from '../../apk/apk-verify.js';
 import { loadKeyring } from '../../apk/keys.js';
+import { ApkgraphError, isApkgraphError } from '../../errors.js';
 import type { CliIo } from '../io.js';
 
 interface Flags {
@@ -59,13 +62,38 @@ function render(file: string, r: ApkReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * When a file is not a valid .apk, checks whether it is an APKINDEX.tar.gz given by mistake:
+ * both are gzip streams, so the package reader only sees "no data section". Returns a clearer
+ * error, or undefined to keep the original one.
+ */
+async function indexGivenAsApk(file: string): Promise<ApkgraphError | undefined> {
+  const bytes = await readFile(file).catch(() => undefined);
+  if (!bytes || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return undefined;
+  let signed: boolean;
+  try {
+    const index = readApkIndex(bytes, { source: file, allowUnsigned: true });
+    signed = index.signatures.length > 0;
+  } catch {
+    return undefined;
+  }
+  const layout = signed
+    ? '2 gzip members: the first is a signature, the second holds APKINDEX and DESCRIPTION'
+    : 'a gzip member holding APKINDEX and DESCRIPTION';
+  return new ApkgraphError(
+    'ERR_APK_FORMAT',
+    `${file} looks like a repository index, not a package (${layout})`,
+    { path: file, hint: `inspect it with: apkgraph index inspect ${file}` },
+  );
+}
+
 /** Adds `apk inspect`. */
 export function register(program: Command, io: () => CliIo): void {
   const group = program.command('apk').description('Work with .apk package files.');
   group
     .command('inspect')
     .description(
-      'Show the .PKGINFO, the signature, control (C: / Q1) and data (datahash) hashes and the\n' +
+      'Show the .PKGINFO, the signature, control (C: / Q1) and data (datahash) hashes and the ' +
         'file list of an .apk; exit 1 if any hash or the signature does not verify.',
     )
     .argument('<file>', 'the .apk file')
@@ -77,6 +105,11 @@ export function register(program: Command, io: () => CliIo): void {
       const report = await inspectApkFile(file, {
         ...(keyring ? { keyring } : {}),
         ...(flags.checksum ? { expectedChecksum: flags.checksum } : {}),
+      }).catch(async (err: unknown) => {
+        if (isApkgraphError(err) && err.code === 'ERR_APK_FORMAT') {
+          throw (await indexGivenAsApk(file)) ?? err;
+        }
+        throw err;
       });
       io().out(flags.json ? `${JSON.stringify(report, null, 2)}\n` : render(file, report));
       assertApkReport(report, file, flags.checksum);
