@@ -67,6 +67,12 @@ describe('parseApkoConfig', () => {
     expect(err.subject).toMatchObject({ line: 1, column: 8 });
   });
 
+  it('names the file and says an apko config is expected when the top level is a list', () => {
+    expect(() => parseApkoConfig('[{"path": "a"}]\n', 'MANIFEST.json')).toThrow(
+      /^MANIFEST\.json is not an apko config: its top level is a list/,
+    );
+  });
+
   it('explains a field apko removed', () => {
     const err = errorOf(() => parseApkoConfig('os-release: {id: x}\n', 'x.yaml'));
     expect(err.message).toContain('"os-release" is no longer supported');

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { ApkgraphError, wrapError } from '../errors.js';
+import { isMap, isSeq } from 'yaml';
 import { toApkArch } from '../apk/arch.js';
 import { configError, nodeAt, parseYamlDocument, readNode, type Schema } from './yaml.js';
 
@@ -182,7 +183,19 @@ export const APKO_SCHEMA: Schema = {
 /** Parses apko YAML text; `file` names it in errors. Does not follow `include`. */
 export function parseApkoConfig(text: string, file: string): ApkoConfig {
   const yd = parseYamlDocument(text, file);
-  const config = readNode(yd, yd.doc.contents, APKO_SCHEMA, '') as ApkoConfig;
+  const root = yd.doc.contents;
+  if (root !== null && !isMap(root)) {
+    // A JSON list or a plain string is some other file given by mistake (a manifest, a lock):
+    // say what was expected rather than only that the top level has the wrong shape.
+    const what = isSeq(root) ? 'a list' : 'a single value';
+    throw new ApkgraphError(
+      'ERR_CONFIG',
+      `${file} is not an apko config: its top level is ${what}, and an apko config is a mapping ` +
+        '(contents, archs, entrypoint, …)',
+      { path: file, hint: 'pass an apko YAML file, such as a module’s apko.yaml' },
+    );
+  }
+  const config = readNode(yd, root, APKO_SCHEMA, '') as ApkoConfig;
   if (config.archs) {
     config.archs = config.archs.map((a, i) => {
       try {

@@ -154,7 +154,11 @@ export function readNode(
   path: string,
 ): unknown {
   const wrong = (): ApkgraphError =>
-    configError(yd, node, `${path} must be ${describe(schema)}, not ${typeOf(node)}`);
+    configError(
+      yd,
+      node,
+      `${path || 'the document'} must be ${describe(schema)}, not ${typeOf(node)}`,
+    );
   switch (schema.kind) {
     case 'string':
       if (!isScalar(node) || node.value === null || typeof node.value === 'object') throw wrong();
