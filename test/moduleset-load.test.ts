@@ -1,8 +1,9 @@
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApkgraphError } from '../src/errors.js';
+import { buildGraph } from '../src/graph/build-graph.js';
 import { loadModuleSet } from '../src/moduleset/load.js';
 import { writeModuleSet } from '../src/moduleset/write.js';
 
@@ -115,5 +116,18 @@ describe('loadModuleSet', () => {
     await mkdir(join(dir, 'keys'));
     const err = await loadError();
     expect(err.code).toBe('ERR_MODULE_SET');
+  });
+
+  it('says a depends_on target folder exists but has no apko.yaml', async () => {
+    await writeModuleSet(dir, {
+      modules: { web: { apko, module: { depends_on: ['base'] } } },
+    });
+    await mkdir(join(dir, 'base'));
+    await writeFile(join(dir, 'base', 'module.yaml'), 'dev: false\n');
+    const set = await loadModuleSet(dir);
+    expect(set.foldersWithoutApko).toEqual(['base']);
+    expect(() => buildGraph(set)).toThrow(
+      'module web depends on "base", whose folder exists but has no apko.yaml',
+    );
   });
 });

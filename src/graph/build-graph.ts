@@ -137,7 +137,7 @@ export class BuildGraph {
  * Builds the graph of `set`. Throws ERR_UNKNOWN_MODULE for a depends_on naming no module and
  * ERR_GRAPH_CYCLE, with the whole path and where each edge is declared, for a cycle.
  */
-export function buildGraph(set: Pick<ModuleSet, 'modules'>): BuildGraph {
+export function buildGraph(set: Pick<ModuleSet, 'modules' | 'foldersWithoutApko'>): BuildGraph {
   const g = new BuildGraph();
   const names = new Set(set.modules.map((m) => m.name));
   for (const m of set.modules) {
@@ -157,15 +157,20 @@ export function buildGraph(set: Pick<ModuleSet, 'modules'>): BuildGraph {
   for (const m of set.modules) {
     for (const d of m.settings.dependsOn) {
       if (!names.has(d.module)) {
+        const folderOnly = set.foldersWithoutApko?.includes(d.module) === true;
+        const why = folderOnly
+          ? `whose folder exists but has no apko.yaml, so it is not a module`
+          : 'which is not a module of this set';
         throw new ApkgraphError(
           'ERR_UNKNOWN_MODULE',
-          `module ${m.name} depends on "${d.module}", which is not a module of this set ` +
-            `(declared at ${formatPos(d.pos)})`,
+          `module ${m.name} depends on "${d.module}", ${why} (declared at ${formatPos(d.pos)})`,
           {
             path: d.pos.path,
             line: d.pos.line,
             column: d.pos.column,
-            hint: `known modules: ${[...names].sort(byString).join(', ')}`,
+            hint: folderOnly
+              ? `add ${d.module}/apko.yaml, or drop "${d.module}" from depends_on`
+              : `known modules: ${[...names].sort(byString).join(', ')}`,
           },
         );
       }
@@ -181,7 +186,7 @@ export function buildGraph(set: Pick<ModuleSet, 'modules'>): BuildGraph {
 }
 
 /** Finds a depends_on cycle, deterministically (modules and edges in name order). */
-function checkCycles(set: Pick<ModuleSet, 'modules'>): void {
+function checkCycles(set: Pick<ModuleSet, 'modules' | 'foldersWithoutApko'>): void {
   const deps = new Map(set.modules.map((m) => [m.name, m.settings.dependsOn]));
   const state = new Map<string, 'open' | 'done'>();
   const path: string[] = [];

@@ -176,12 +176,16 @@ export async function loadModuleSet(
     .map((d) => d.name)
     .sort();
   const modules: ModuleDef[] = [];
+  const foldersWithoutApko: string[] = [];
   for (const name of entries) {
     throwIfAborted(options.signal);
     const mdir = join(setDir, name);
     const apkoPath = join(mdir, 'apko.yaml');
     const apkoText = await readOptional(apkoPath);
-    if (apkoText === undefined) continue;
+    if (apkoText === undefined) {
+      foldersWithoutApko.push(name);
+      continue;
+    }
     if (!MODULE_NAME.test(name)) {
       throw new ApkgraphError('ERR_MODULE_SET', `module folder name "${name}" is not allowed`, {
         path: mdir,
@@ -212,5 +216,6 @@ export async function loadModuleSet(
   }
   const set: ModuleSet = { dir: setDir, settings, modules };
   if (settingsText !== undefined) set.settingsPath = settingsPath;
+  if (foldersWithoutApko.length > 0) set.foldersWithoutApko = foldersWithoutApko;
   return set;
 }

@@ -65,4 +65,9 @@ export interface ModuleSet {
   settingsPath?: string;
   settings: SetSettings;
   modules: ModuleDef[];
+  /**
+   * Folders of the set that hold no apko.yaml (so are not modules), by name; errors about a
+   * `depends_on` naming one can then say what is missing.
+   */
+  foldersWithoutApko?: string[];
 }
