@@ -98,4 +98,37 @@ describe('command-line usage errors', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(value);
   });
+
+  it('refuses a negative --latency-ms, saying a number ≥ 0 is expected', async () => {
+    const r = await runCli(['serve', dir, '--latency-ms', '-1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--latency-ms must be a number ≥ 0, got "-1"');
+  });
+
+  it('fails with ERR_IO naming a serve folder that does not exist', async () => {
+    const missing = join(dir, 'missing');
+    const r = await runCli(['serve', missing]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error[ERR_IO]');
+    expect(r.err).toContain(missing);
+  });
+});
+
+describe('command help', () => {
+  // A hard line break inside a description makes commander wrap each piece on its own,
+  // leaving short orphan lines mid-sentence; a single sentence wraps into full lines.
+  it.each([
+    ['run'],
+    ['plan'],
+    ['serve'],
+    ['cache', 'verify'],
+    ['cache', 'clean'],
+    ['apk', 'inspect'],
+  ])('wraps the %s description into full lines', async (...command) => {
+    const r = await runCli([...command, '--help']);
+    expect(r.code).toBe(0);
+    const paragraph = r.out.split('\n\n')[1]!.split('\n');
+    for (const line of paragraph.slice(0, -1))
+      expect([line, line.length >= 60]).toEqual([line, true]);
+  });
 });

@@ -121,6 +121,10 @@ describe('synthRepository', () => {
     }
   });
 
+  it('reports its wall time in whole milliseconds', () => {
+    expect(Number.isInteger(first.elapsedMs)).toBe(true);
+  });
+
   it('refuses an arch the index does not have', async () => {
     await expect(
       synthRepository({ from: join(tmp, 'APKINDEX'), out: join(tmp, 'c'), arch: 'aarch64' }),

@@ -70,12 +70,17 @@ export function renderStatsText(stats: PlanStats, source: StatsSource): string {
   return `predicted cache figures, ${how}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
+/** `1 module`, `2 modules`. */
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** Text: one line per node in run order with what it needs, then the figures. */
 export function renderPlanText(graph: BuildGraph, stats?: PlanStats, source?: StatsSource): string {
   const nodes = graph.nodes();
   const modules = new Set(nodes.map((n) => n.module)).size;
   const configs = nodes.filter((n) => n.kind === 'config').length;
-  let out = `${modules} modules, ${configs} config nodes, ${nodes.length - configs} build nodes\n`;
+  let out =
+    `${count(modules, 'module')}, ${count(configs, 'config node')}, ` +
+    `${count(nodes.length - configs, 'build node')}\n`;
   for (const n of graph.order()) {
     const needs = graph.dependencies(n.id);
     out += `  ${n.id}${needs.length > 0 ? `  <- ${needs.join(', ')}` : ''}\n`;

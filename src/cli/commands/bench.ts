@@ -30,7 +30,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [
   value,
 ];
 
-/** `50MiB`, `2.5MB`, `1000000` → bytes per second. */
+/** `50MiB/s`, `2.5MB/s`, `1000000` → bytes per second (the `/s` is optional). */
 export function parseBandwidth(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(|B|KB|KiB|MB|MiB|GB|GiB)(?:\/s)?$/i.exec(text.trim());
   const units: Record<string, number> = {
@@ -45,7 +45,7 @@ export function parseBandwidth(text: string): number {
   };
   const n = m ? Number(m[1]) * units[m[2]!.toLowerCase()]! : NaN;
   if (!(n > 0)) {
-    throw usage(`--bandwidth must be a size per second such as 50MiB, got "${text}"`);
+    throw usage(`--bandwidth must be a size per second such as 50MiB/s, got "${text}"`);
   }
   return Math.round(n);
 }
@@ -80,7 +80,7 @@ export function register(program: Command, io: () => CliIo): void {
       BENCH_DEFAULTS.jobs.join(','),
     )
     .option('--latency-ms <ms>', 'delay before each response', String(BENCH_DEFAULTS.latencyMs))
-    .option('--bandwidth <rate>', 'bandwidth shared by all connections', '50MiB')
+    .option('--bandwidth <rate>', 'bandwidth shared by all connections', '50MiB/s')
     .option('--out <dir>', 'where bench.json, bench.md and bench.svg go', 'bench-results')
     .option('--work-dir <dir>', 'parent of the temporary caches (default: the OS temp folder)')
     .option('--run-arg <arg>', 'extra argument for every "apkgraph run" (repeatable)', collect)

@@ -21,7 +21,7 @@ export function register(program: Command, io: () => CliIo): void {
   const cache = program
     .command('cache')
     .description(
-      'Inspect, verify or empty the shared package cache (default ~/.cache/apkgraph, or\n' +
+      'Inspect, verify or empty the shared package cache (default ~/.cache/apkgraph, or ' +
         '$XDG_CACHE_HOME/apkgraph). Its layout follows go-apk; see docs/cache.md.',
     );
 
@@ -50,7 +50,7 @@ export function register(program: Command, io: () => CliIo): void {
   cache
     .command('verify')
     .description(
-      'Re-hash every cached package (control SHA-1 and data SHA-256 against .PKGINFO) and\n' +
+      'Re-hash every cached package (control SHA-1 and data SHA-256 against .PKGINFO) and ' +
         'report damaged entries; exits 1 if any. --fix removes them so they are fetched again.',
     )
     .option('--cache-dir <dir>', 'the cache directory')
@@ -79,7 +79,7 @@ export function register(program: Command, io: () => CliIo): void {
   cache
     .command('clean')
     .description(
-      'Remove the whole cache, or with --leftovers only temporary files and abandoned locks\n' +
+      'Remove the whole cache, or with --leftovers only temporary files and abandoned locks ' +
         'older than 10 minutes (safe while other apkgraph processes run).',
     )
     .option('--cache-dir <dir>', 'the cache directory')

@@ -50,7 +50,7 @@ export function register(program: Command, io: () => CliIo): void {
   group
     .command('inspect')
     .description(
-      'Show the package count, description and signers of an APKINDEX.tar.gz (or plain\n' +
+      'Show the package count, description and signers of an APKINDEX.tar.gz (or plain ' +
         'APKINDEX). With --keyring, verify it: exit 1 unless a signature by a keyring key verifies.',
     )
     .argument('<file>', 'APKINDEX.tar.gz or plain-text APKINDEX')

@@ -44,9 +44,9 @@ export function register(program: Command, io: () => CliIo): void {
   program
     .command('plan')
     .description(
-      'Show the build graph of a module set and, after resolving, the predicted cache figures:\n' +
-        'package references, unique packages and the ideal hit rate per arch and overall.\n' +
-        'Sets whose configs pin complete closures (name=version) are counted from the pins\n' +
+      'Show the build graph of a module set and, after resolving, the predicted cache figures: ' +
+        'package references, unique packages and the ideal hit rate per arch and overall. ' +
+        'Sets whose configs pin complete closures (name=version) are counted from the pins ' +
         'without any index; others are resolved (use --mirror for a local repository).',
     )
     .argument('[set]', 'the module set folder', 'modules')

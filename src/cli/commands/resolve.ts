@@ -152,7 +152,7 @@ export function register(program: Command, io: () => CliIo): void {
   const cmd = program
     .command('resolve')
     .description(
-      'Resolve an apko config the way `apk add` would (apk-tools 2.14 rules) and print\n' +
+      'Resolve an apko config the way `apk add` would (apk-tools 2.14 rules) and print ' +
         'name=version per package in install order, for each architecture.',
     )
     .argument('<config>', 'the apko YAML file');

@@ -60,9 +60,9 @@ export function register(program: Command, io: () => CliIo): void {
   program
     .command('run')
     .description(
-      'Run a module set: config nodes lock every image (and with prefetch download every\n' +
-        'locked APK into the shared cache), build nodes write OCI layouts to OUT/<module>/<variant>.\n' +
-        'Without SET, runs the embedded default set (./modules), served from a generated,\n' +
+      'Run a module set: config nodes lock every image (and with prefetch download every ' +
+        'locked APK into the shared cache), build nodes write OCI layouts to OUT/<module>/<variant>. ' +
+        'Without SET, runs the embedded default set (./modules), served from a generated, ' +
         'signed DEMO repository on 127.0.0.1, so it works with no network.',
     )
     .argument('[set]', 'the module set folder', 'modules')

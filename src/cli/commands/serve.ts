@@ -25,7 +25,7 @@ function number(flag: string, value: string | undefined, max = Infinity): number
   if (!Number.isFinite(n) || n < 0 || n > max) {
     throw new ApkgraphError(
       'ERR_USAGE',
-      `${flag} must be a number from 0 to ${max}, got "${value}"`,
+      `${flag} must be ${max === Infinity ? 'a number ≥ 0' : `a number from 0 to ${max}`}, got "${value}"`,
     );
   }
   return n;
@@ -36,9 +36,9 @@ export function register(program: Command, io: () => CliIo): void {
   program
     .command('serve')
     .description(
-      'Serve a directory laid out as an APK repository (<arch>/APKINDEX.tar.gz, <arch>/*.apk)\n' +
-        'over HTTP with HEAD, ETag and Range, optional latency, a shared bandwidth cap and\n' +
-        'injected faults. Binds to 127.0.0.1; another address only when --host is given.\n' +
+      'Serve a directory laid out as an APK repository (<arch>/APKINDEX.tar.gz, <arch>/*.apk) ' +
+        'over HTTP with HEAD, ETag and Range, optional latency, a shared bandwidth cap and ' +
+        'injected faults. Binds to 127.0.0.1; another address only when --host is given. ' +
         'Per-path request counts are at /_stats. Runs until interrupted.',
     )
     .argument('<dir>', 'the repository directory')
