@@ -51,6 +51,20 @@ describe('command-line usage errors', () => {
     expect(r.err).toContain('http://127.0.0.1:9/repo');
   });
 
+  it('refuses a bench --mirror-from that matches no repository of the set', async () => {
+    const r = await runCli([
+      'bench',
+      'modules',
+      '--work-dir',
+      dir,
+      '--mirror-from',
+      'http://127.0.0.1:9/not-named',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('error[ERR_USAGE]: --mirror-from http://127.0.0.1:9/not-named');
+    expect(r.err).toContain(DEMO_REPOSITORY);
+  });
+
   it('accepts a --mirror that is a prefix of a named repository', async () => {
     const r = await runCli([
       'plan',

@@ -9,11 +9,12 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { ApkgraphError, throwIfAborted } from '../errors.js';
+import { ApkgraphError, isApkgraphError, throwIfAborted } from '../errors.js';
 import { nullLogger, type Logger } from '../log/logger.js';
 import { ensureDemoRepo, loadDemoRepoSpec } from '../demo/demo-repo.js';
 import { loadModuleSet } from '../moduleset/load.js';
 import type { ModuleSet } from '../moduleset/types.js';
+import { checkSetMirrors } from '../scheduler/options.js';
 import { startRepoServer } from '../serve/repo-server.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { renderChart } from './chart.js';
@@ -78,6 +79,23 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { signal } = options;
   const set = resolve(options.set);
   const moduleSet = await loadModuleSet(set, signal ? { signal } : {});
+  if (options.mirrorFrom !== undefined) {
+    // Each run passes these on as --mirror FROM=server; check them once here rather than have
+    // every run fail, and name the flag the user actually gave.
+    const mirrors = Object.fromEntries(options.mirrorFrom.map((from) => [from, '']));
+    try {
+      checkSetMirrors(moduleSet, mirrors);
+    } catch (err) {
+      if (!isApkgraphError(err)) throw err;
+      throw new ApkgraphError(
+        'ERR_USAGE',
+        err.message.replace(/^--mirror (\S+)=…/, '--mirror-from $1'),
+        {
+          ...(err.hint ? { hint: err.hint } : {}),
+        },
+      );
+    }
+  }
   const parent = options.workDir ?? tmpdir();
   await mkdir(parent, { recursive: true });
   const workDir = await mkdtemp(join(parent, 'apkgraph-bench-'));
