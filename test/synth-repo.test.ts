@@ -12,7 +12,7 @@ import { verifyApkFile } from '../src/apk/apk-verify.js';
 import { loadKeyring } from '../src/apk/keys.js';
 import { newPackageRecord, type PackageRecord } from '../src/apk/types.js';
 import { synthRepository, type SynthSummary } from '../src/synth/repo-synth.js';
-import { DEFAULT_SYNTH_KEY_NAME } from '../src/synth/signing-key.js';
+import { DEFAULT_SYNTH_KEY_NAME, synthPrivateKeyPath } from '../src/synth/signing-key.js';
 
 function rec(name: string, size: number, fields: Partial<PackageRecord> = {}): PackageRecord {
   return { ...newPackageRecord(name, '1.2.3-r4', 'x86_64'), size, ...fields };
@@ -66,6 +66,12 @@ describe('synthRepository', () => {
     expect(index.packages.map((p) => p.name)).toEqual(SOURCE.map((p) => p.name));
   });
 
+  it('keeps the generated private key under .keys/, outside the served tree', async () => {
+    expect(synthPrivateKeyPath(repoA)).toBe(join(repoA, '.keys', 'apkgraph-synth.rsa'));
+    await expect(readFile(synthPrivateKeyPath(repoA), 'utf8')).resolves.toContain('PRIVATE KEY');
+    await expect(readFile(join(repoA, 'apkgraph-synth.rsa'))).rejects.toThrow();
+  });
+
   it('keeps names, versions, arch, dependencies, provides, install_if, priority and origin', async () => {
     const keyring = await loadKeyring([join(repoA, DEFAULT_SYNTH_KEY_NAME)]);
     const index = await readApkIndexFile(join(repoA, 'x86_64', 'APKINDEX.tar.gz'), { keyring });
@@ -107,7 +113,7 @@ describe('synthRepository', () => {
       from: join(tmp, 'APKINDEX'),
       out: repoB,
       scale: SCALE,
-      keyPath: join(repoA, DEFAULT_SYNTH_KEY_NAME.replace(/\.pub$/, '')),
+      keyPath: synthPrivateKeyPath(repoA),
       concurrency: 2,
     });
     const files = await listFiles(join(repoA, 'x86_64'));

@@ -7,7 +7,7 @@
  * never one to trust for anything else.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { generateSigningKey, type SigningKey } from '../apk/keys.js';
 import { ApkgraphError } from '../errors.js';
@@ -48,20 +48,36 @@ export async function readSigningKey(privateKeyPath: string): Promise<SigningKey
 }
 
 /**
- * The mirror's signing key: `keyPath` when given, else the key kept in `outDir` from an earlier
- * run, else a new one written there. The public key is always written to `outDir/<name>`.
+ * Where a generated synth key is kept: `<outDir>/.keys/apkgraph-synth.rsa`. The dot folder is
+ * outside what the repository server serves (it refuses dot-paths), so serving the repository
+ * never hands out the private key.
+ */
+export function synthPrivateKeyPath(outDir: string): string {
+  return join(outDir, '.keys', DEFAULT_SYNTH_KEY_NAME.replace(/\.pub$/, ''));
+}
+
+const exists = (path: string): Promise<boolean> =>
+  readFile(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * The mirror's signing key: `keyPath` when given, else the key kept under `outDir/.keys/` from
+ * an earlier run, else a new one written there. A key an older version kept at the top of
+ * `outDir` is moved there, so its repositories stay signed by the same key. The public key is
+ * always written to `outDir/<name>`.
  */
 export async function mirrorSigningKey(outDir: string, keyPath?: string): Promise<SigningKey> {
   let key: SigningKey;
   if (keyPath !== undefined) {
     key = await readSigningKey(keyPath);
   } else {
-    const kept = join(outDir, DEFAULT_SYNTH_KEY_NAME.replace(/\.pub$/, ''));
-    const existing = await readFile(kept, 'utf8').then(
-      () => true,
-      () => false,
-    );
-    if (existing) {
+    const kept = synthPrivateKeyPath(outDir);
+    const legacy = join(outDir, basename(kept));
+    await mkdir(join(outDir, '.keys'), { recursive: true, mode: 0o700 });
+    if (!(await exists(kept)) && (await exists(legacy))) await rename(legacy, kept);
+    if (await exists(kept)) {
       key = await readSigningKey(kept);
     } else {
       key = generateSigningKey(DEFAULT_SYNTH_KEY_NAME);
