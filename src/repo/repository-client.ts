@@ -19,6 +19,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readApkIndex, type ApkIndex } from '../apk/apkindex-file.js';
 import { loadKeyring, type Keyring } from '../apk/keys.js';
+import { cacheFsError } from '../cache/fs-errors.js';
 import { CacheLayout } from '../cache/layout.js';
 import {
   AbortError,
@@ -187,7 +188,9 @@ export class RepositoryClient {
     if (raw.pendingPath !== undefined) {
       const path = raw.pendingPath;
       raw.pendingPath = undefined;
-      await writeFileAtomic(path, raw.bytes);
+      await writeFileAtomic(path, raw.bytes).catch((err: unknown) => {
+        throw cacheFsError(err, path);
+      });
       raw.path = path;
     }
     return {
@@ -330,7 +333,9 @@ export class RepositoryClient {
       ...(signal ? { signal } : {}),
       limit: { bytes: 64 * 1024, option: 'the key size limit (64 KiB)' },
     });
-    await writeFileAtomic(path, got.bytes);
+    await writeFileAtomic(path, got.bytes).catch((err: unknown) => {
+      throw cacheFsError(err, path);
+    });
     return path;
   }
 
