@@ -59,8 +59,32 @@ function bad(message: string): ApkgraphError {
 }
 
 function str(buf: Buffer, off: number, len: number): string {
+  return field(buf, off, len).toString('utf8');
+}
+
+/** The bytes of a NUL-terminated header field. */
+function field(buf: Buffer, off: number, len: number): Buffer {
   const end = buf.indexOf(0, off);
-  return buf.toString('utf8', off, end === -1 || end > off + len ? off + len : end);
+  return buf.subarray(off, end === -1 || end > off + len ? off + len : end);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * An entry or link name as text. Names are strings from here on, so bytes that are not UTF-8
+ * would be replaced by U+FFFD (and two names could become one): refuse them instead.
+ */
+function nameText(bytes: Buffer, what: string): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    const shown = [...bytes]
+      .map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16)}`))
+      .join('');
+    throw new ApkgraphError('ERR_UNSAFE_PATH', `entry name "${shown}" in ${what} is not UTF-8`, {
+      hint: 'apkgraph keeps file names as UTF-8; rebuild the package with UTF-8 names',
+    });
+  }
 }
 
 function num(buf: Buffer, off: number, len: number): number {
@@ -187,11 +211,17 @@ export class TarDecoder {
     const pax = new Map([...this.#globalPax, ...this.#nextPax]);
     this.#nextPax = new Map();
     // Only POSIX ustar headers have a name prefix; old GNU headers keep times in those bytes.
-    const prefix = h.toString('binary', 257, 263) === 'ustar\0' ? str(h, 345, 155) : '';
+    const what = this.#what;
+    const prefix =
+      h.toString('binary', 257, 263) === 'ustar\0' ? nameText(field(h, 345, 155), what) : '';
     const text = (key: string): string | undefined => pax.get(key)?.toString('utf8');
-    const base = str(h, 0, 100);
+    const name = (key: string): string | undefined => {
+      const v = pax.get(key);
+      return v === undefined ? undefined : nameText(v, what);
+    };
+    const base = nameText(field(h, 0, 100), what);
     const header: RawTarHeader = {
-      name: text('path') ?? this.#longName ?? (prefix ? `${prefix}/${base}` : base),
+      name: name('path') ?? this.#longName ?? (prefix ? `${prefix}/${base}` : base),
       type: TYPES[flag],
       typeflag: flag,
       mode: num(h, 100, 8),
@@ -199,7 +229,7 @@ export class TarDecoder {
       gid: Number(text('gid') ?? num(h, 116, 8)),
       size: Number(text('size') ?? size),
       mtime: Math.floor(Number(text('mtime') ?? num(h, 136, 12))),
-      linkname: text('linkpath') ?? this.#longLink ?? str(h, 157, 100),
+      linkname: name('linkpath') ?? this.#longLink ?? nameText(field(h, 157, 100), what),
       uname: text('uname') ?? str(h, 265, 32),
       gname: text('gname') ?? str(h, 297, 32),
       devmajor: num(h, 329, 8),
@@ -221,8 +251,9 @@ export class TarDecoder {
     else if (this.#metaKind === 'g') {
       this.#globalPax = new Map(this.#globalPax);
       parsePaxRaw(data, this.#globalPax, this.#what);
-    } else if (this.#metaKind === 'L') this.#longName = str(data, 0, data.length);
-    else this.#longLink = str(data, 0, data.length);
+    } else if (this.#metaKind === 'L')
+      this.#longName = nameText(field(data, 0, data.length), this.#what);
+    else this.#longLink = nameText(field(data, 0, data.length), this.#what);
   }
 }
 

@@ -106,6 +106,19 @@ describe('build with hostile tar entries', () => {
     expect(err.message).toContain('clobber-1.0-r0');
     await expectNothingWritten();
   });
+
+  it('refuses an entry name that is not UTF-8 rather than renaming it', async () => {
+    // PAX path "f\xff\xfeg": decoding it as text would silently change the name.
+    const raw = Buffer.from([0x66, 0xff, 0xfe, 0x67]);
+    const err = await caught(() =>
+      build([base, { name: 'latin1', files: [{ name: 'stub', data: 'x', pax: [['path', raw]] }] }]),
+    );
+    expect(err.code).toBe('ERR_UNSAFE_PATH');
+    expect(err.message).toContain('f\\xff\\xfeg');
+    expect(err.message).toContain('latin1-1.0-r0');
+    expect(err.message).toContain('not UTF-8');
+    await expectNothingWritten();
+  });
 });
 
 describe('build with unusual but legal tar entries', () => {
