@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** The prefix of every temporary file or directory apkgraph creates next to its outputs. */
@@ -90,20 +90,64 @@ export async function publishDirectory(
   fill: (tempDir: string) => Promise<void>,
 ): Promise<void> {
   await mkdir(dirname(finalDir), { recursive: true });
+  await removeDeadTempDirs(finalDir);
   const tmp = tempPathFor(finalDir);
+  const aside: string[] = [];
   try {
     await mkdir(tmp, { recursive: true });
     await fill(tmp);
-    // A directory cannot be renamed over a non-empty one: move the old one aside first.
-    const old = tempPathFor(finalDir);
-    const hadOld = await rename(finalDir, old).then(
-      () => true,
-      () => false,
-    );
-    await rename(tmp, finalDir);
-    if (hadOld) await rm(old, { recursive: true, force: true });
+    // A directory cannot be renamed over a non-empty one: move the old one aside first. Another
+    // process publishing the same directory may put its own there in between; move that aside
+    // too and try again (the last publisher wins), a bounded number of times.
+    for (let attempt = 0; ; attempt++) {
+      const old = tempPathFor(finalDir);
+      const moved = await rename(finalDir, old).then(
+        () => true,
+        () => false,
+      );
+      if (moved) aside.push(old);
+      try {
+        await rename(tmp, finalDir);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 20) throw err;
+      }
+    }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
+    // Ours never made it: put the previous directory back rather than lose it.
+    const last = aside.pop();
+    if (last !== undefined) await rename(last, finalDir).catch(() => aside.push(last));
     throw err;
+  } finally {
+    for (const old of aside) await rm(old, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Removes temporary siblings of `finalDir` (`.tmp-<name>.<pid>-<hex>`) whose process is gone:
+ * what a publisher killed half-way leaves behind. Live processes' directories are kept. A pid
+ * only means something on this host, so this assumes outputs are not published into one
+ * directory from several machines at once.
+ */
+async function removeDeadTempDirs(finalDir: string): Promise<void> {
+  const prefix = `${TEMP_PREFIX}${basename(finalDir)}.`;
+  const names = await readdir(dirname(finalDir)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
+    await rm(join(dirname(finalDir), name), { recursive: true, force: true });
+  }
+}
+
+/** True if a process with this pid exists on this host (EPERM: it exists, not ours). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

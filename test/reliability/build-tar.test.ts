@@ -4,14 +4,22 @@
  * path, and leave nothing in the blob directory (no layer, no `.tmp-` spool) and no image
  * under the output directory. Accepted oddities (long names, device nodes) must build.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildArchImage } from '../../src/build/build-arch-image.js';
 import type { BuildRequest } from '../../src/build/types.js';
 import { writeImageLayout } from '../../src/oci/layout.js';
 import { fixtureRequest, type FixturePackage } from '../build-fixtures.js';
-import { caught, listFiles, makeTemp, removeTemp, tempLeftovers } from './fixtures.js';
+import {
+  caught,
+  incompleteImages,
+  listFiles,
+  makeTemp,
+  removeTemp,
+  tempLeftovers,
+} from './fixtures.js';
 
 let tmp: string;
 let blobs: string;
@@ -162,5 +170,33 @@ describe('publishing over an existing image', () => {
     expect(await listFiles(out)).toEqual(before);
     expect(await readFile(join(out, 'index.json'))).toEqual(beforeIndex);
     expect(await tempLeftovers(tmp)).toEqual([]);
+  });
+});
+
+describe('publishing one image from several writers', () => {
+  it('lets concurrent publishers of the same image all succeed, leaving one whole image', async () => {
+    const req = await fixtureRequest(join(tmp, 'pkgs'), [base]);
+    const result = await buildArchImage(req, { blobsDir: blobs });
+    const writes = await Promise.allSettled(
+      Array.from({ length: 8 }, () => writeImageLayout(out, [result], { blobsDir: blobs })),
+    );
+    expect(writes.filter((w) => w.status === 'rejected')).toEqual([]);
+    expect(await incompleteImages(join(tmp, 'out'))).toEqual([]);
+    expect(await tempLeftovers(join(tmp, 'out'))).toEqual([]);
+  });
+
+  it('removes the temporary layout a killed publisher left next to the image', async () => {
+    // What a SIGKILL during publication leaves: a layout directory named with a dead pid.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const left = join(dirname(out), `.tmp-latest.${dead}-0badc0de`);
+    await mkdir(join(left, 'blobs'), { recursive: true });
+    await writeFile(join(left, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    // A live process's temporary directory (this one's) must be left alone.
+    const live = join(dirname(out), `.tmp-latest.${process.pid}-0000beef`);
+    await mkdir(live);
+    await build([base]);
+    expect(await tempLeftovers(join(tmp, 'out'))).toEqual([live]);
+    await rm(live, { recursive: true });
+    expect(await incompleteImages(join(tmp, 'out'))).toEqual([]);
   });
 });
