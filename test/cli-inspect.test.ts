@@ -142,6 +142,12 @@ describe('apk inspect', () => {
     expect(r.err).toContain(`apkgraph index inspect ${file}`);
   });
 
+  it('exits 2 with one usage error for a --keyring that does not exist', async () => {
+    const r = await run('apk', 'inspect', join(dir, 'hello.apk'), '--keyring', join(dir, 'nope'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('error[ERR_USAGE]: --keyring');
+  });
+
   it('exits 1 when the expected checksum differs', async () => {
     const r = await run(
       'apk',

@@ -8,6 +8,7 @@ import { readApkIndex } from '../../apk/apkindex-file.js';
 import { assertApkReport, inspectApkFile, type ApkReport } from '../../apk/apk-verify.js';
 import { loadKeyring } from '../../apk/keys.js';
 import { ApkgraphError, isApkgraphError } from '../../errors.js';
+import { existingPaths } from '../../scheduler/options.js';
 import type { CliIo } from '../io.js';
 
 interface Flags {
@@ -101,7 +102,9 @@ export function register(program: Command, io: () => CliIo): void {
     .option('--checksum <Q1…>', "the index's C: value the package must match")
     .option('--json', 'print the report as JSON')
     .action(async (file: string, flags: Flags) => {
-      const keyring = flags.keyring?.length ? await loadKeyring(flags.keyring) : undefined;
+      const keyring = flags.keyring?.length
+        ? await loadKeyring(await existingPaths('--keyring', flags.keyring))
+        : undefined;
       const report = await inspectApkFile(file, {
         ...(keyring ? { keyring } : {}),
         ...(flags.checksum ? { expectedChecksum: flags.checksum } : {}),

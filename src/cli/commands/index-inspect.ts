@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { readApkIndexFile, type ApkIndex } from '../../apk/apkindex-file.js';
 import { loadKeyring } from '../../apk/keys.js';
+import { existingPaths } from '../../scheduler/options.js';
 import type { CliIo } from '../io.js';
 
 interface Flags {
@@ -57,7 +58,9 @@ export function register(program: Command, io: () => CliIo): void {
     .option('--keyring <path>', 'trusted key file or directory of *.rsa.pub (repeatable)', collect)
     .option('--json', 'print the result as JSON')
     .action(async (file: string, flags: Flags) => {
-      const keyring = flags.keyring?.length ? await loadKeyring(flags.keyring) : undefined;
+      const keyring = flags.keyring?.length
+        ? await loadKeyring(await existingPaths('--keyring', flags.keyring))
+        : undefined;
       // Without a keyring nothing can be verified, so the index is only described.
       const index = await readApkIndexFile(file, keyring ? { keyring } : { allowUnsigned: true });
       if (flags.json) {
