@@ -201,6 +201,8 @@ async function benchIn(
           mirrorFrom,
           keyring,
           workDir,
+          bandwidthBytesPerSec,
+          cpus: result.settings.cpus,
           ...(options.extraRunArgs ? { extraRunArgs: options.extraRunArgs } : {}),
           ...(picked.demoSeed ? { demoSeed: picked.demoSeed } : {}),
           logger,

@@ -23,6 +23,8 @@ function row(strategy: Strategy, jobs: number, hitRate: number, wallMs: number):
     configMs: 0,
     buildMs: 0,
     peakRssBytes: 0,
+    cpuMs: 0,
+    lowerBoundMs: 0,
   };
 }
 

@@ -37,6 +37,9 @@ export interface ChildRunOptions {
   demoSeed?: { dir: string; relativePath: string };
   /** More flags for `apkgraph run`. */
   extraRunArgs?: readonly string[];
+  /** The server's bandwidth cap and the machine's cores, for the row's lower bound. */
+  bandwidthBytesPerSec: number;
+  cpus: number;
   logger: Logger;
   signal?: AbortSignal;
 }
@@ -124,17 +127,37 @@ export function serverApkCounts(server: RepoServer): {
   gets: number;
   bytes: number;
   paths: number;
+  uniqueBytes: number;
 } {
   let gets = 0;
   let bytes = 0;
   let paths = 0;
+  let uniqueBytes = 0;
   for (const [path, c] of server.counts()) {
     if (!path.endsWith('.apk')) continue;
     gets += c.get;
     bytes += c.bytes;
-    if (c.get > 0) paths += 1;
+    if (c.get > 0) {
+      paths += 1;
+      // Every GET of one path sends the same file (bench injects no faults).
+      uniqueBytes += c.bytes / c.get;
+    }
   }
-  return { gets, bytes, paths };
+  return { gets, bytes, paths, uniqueBytes };
+}
+
+/**
+ * The least wall time a run could take: downloading every unique package once through the
+ * shared bandwidth, or doing its CPU work on every core at once, whichever is longer.
+ */
+export function lowerBoundMs(
+  uniqueBytes: number,
+  bandwidthBytesPerSec: number,
+  cpuMs: number | undefined,
+  cpus: number,
+): number {
+  const transferMs = (uniqueBytes / bandwidthBytesPerSec) * 1000;
+  return Math.max(transferMs, cpuMs === undefined ? NaN : cpuMs / cpus);
 }
 
 /** Runs the configuration and measures it; a failed run gives a row with `ok: false`. */
@@ -149,7 +172,8 @@ export async function runConfiguration(o: ChildRunOptions): Promise<BenchRow> {
     o.logger.verbose('starting run', { args: args.join(' ') });
     const exit = await spawnRun(args, join(dir, 'rss.json'), o.signal);
     const report = await readJson(join(dir, 'report.json'));
-    const rss = (await readJson(join(dir, 'rss.json'))) as { maxRssBytes?: number } | undefined;
+    const rss = (await readJson(join(dir, 'rss.json'))) as
+      { maxRssBytes?: number; cpuMs?: number } | undefined;
     const f = figuresFromReport(report);
     const srv = serverApkCounts(o.server);
     const requests = f.references ?? NaN;
@@ -178,6 +202,8 @@ export async function runConfiguration(o: ChildRunOptions): Promise<BenchRow> {
       configMs: f.configMs ?? NaN,
       buildMs: f.buildMs ?? NaN,
       peakRssBytes: rss?.maxRssBytes ?? f.maxRssBytes ?? NaN,
+      cpuMs: rss?.cpuMs ?? NaN,
+      lowerBoundMs: lowerBoundMs(srv.uniqueBytes, o.bandwidthBytesPerSec, rss?.cpuMs, o.cpus),
     };
     if (!ok) {
       const last = exit.stderrTail.trim().split('\n').slice(-6).join(' | ');

@@ -1,3 +1,4 @@
+import { lowerBoundMs } from './child-run.js';
 import { describe, expect, it } from 'vitest';
 import { formatMarkdown, formatTable } from './format.js';
 import type { BenchResult, BenchRow } from './types.js';
@@ -22,6 +23,8 @@ const row: BenchRow = {
   configMs: NaN,
   buildMs: 800,
   peakRssBytes: 100 * 1024 * 1024,
+  cpuMs: 30_000,
+  lowerBoundMs: 15_000,
 };
 
 describe('formatTable', () => {
@@ -34,6 +37,24 @@ describe('formatTable', () => {
     expect(lines[1]).toContain('75.0%');
     expect(lines[1]).toContain('n/a');
     expect(lines[2]).toContain('naive (FAILED)');
+  });
+
+  it('shows CPU time, the lower bound and wall time as a multiple of it', () => {
+    const [header, first] = formatTable([{ ...row, wallMs: 18_000 }]).split('\n');
+    const cells = first!.trim().split(/\s{2,}/);
+    const columns = header!.trim().split(/\s{2,}/);
+    expect(cells[columns.indexOf('CPU s')]).toBe('30.00');
+    expect(cells[columns.indexOf('bound s')]).toBe('15.00');
+    expect(cells[columns.indexOf('wall/bound')]).toBe('1.20');
+  });
+});
+
+describe('lowerBoundMs', () => {
+  it('is the longer of the transfer time and the CPU time spread over the cores', () => {
+    const mib = 1024 * 1024;
+    expect(lowerBoundMs(100 * mib, 50 * mib, 1_000, 2)).toBe(2_000);
+    expect(lowerBoundMs(100 * mib, 50 * mib, 60_000, 2)).toBe(30_000);
+    expect(lowerBoundMs(100 * mib, 50 * mib, undefined, 2)).toBeNaN();
   });
 });
 

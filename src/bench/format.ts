@@ -9,6 +9,7 @@ const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)
 const secs = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : NA);
 const mib = (b: number): string => (Number.isFinite(b) ? (b / (1024 * 1024)).toFixed(1) : NA);
 const int = (n: number): string => (Number.isFinite(n) ? String(n) : NA);
+const ratio = (a: number, b: number): string => (Number.isFinite(a / b) ? (a / b).toFixed(2) : NA);
 
 const COLUMNS: Array<[header: string, cell: (r: BenchRow) => string]> = [
   ['strategy', (r) => (r.ok ? r.strategy : `${r.strategy} (FAILED)`)],
@@ -26,6 +27,9 @@ const COLUMNS: Array<[header: string, cell: (r: BenchRow) => string]> = [
   ['wall s', (r) => secs(r.wallMs)],
   ['config s', (r) => secs(r.configMs)],
   ['build s', (r) => secs(r.buildMs)],
+  ['CPU s', (r) => secs(r.cpuMs)],
+  ['bound s', (r) => secs(r.lowerBoundMs)],
+  ['wall/bound', (r) => ratio(r.wallMs, r.lowerBoundMs)],
   ['peak RSS MiB', (r) => mib(r.peakRssBytes)],
 ];
 
@@ -59,6 +63,8 @@ export function formatMarkdown(result: BenchResult): string {
     'Hit rate = 1 − downloads / requests, where requests are package references (one per locked',
     'package per build); ideal = 1 − unique / requests. "server GETs" is the repository',
     "server's own count of .apk GETs; (!) marks a row where it differs from the downloads.",
+    "CPU s is the run process's CPU time (all threads); bound s = max(unique bytes ÷ bandwidth,",
+    'CPU s ÷ cores), the least wall time any schedule of that work could take.',
   ];
   const failed = result.rows.filter((r) => !r.ok);
   if (failed.length > 0) {

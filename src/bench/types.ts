@@ -50,6 +50,10 @@ export interface BenchRow {
   buildMs: number;
   /** Peak resident set size of the `run` process, bytes. */
   peakRssBytes: number;
+  /** CPU time of the `run` process, every thread, user + system. */
+  cpuMs: number;
+  /** max(unique bytes ÷ bandwidth, CPU time ÷ cores): no schedule can beat it. */
+  lowerBoundMs: number;
 }
 
 /** The settings a benchmark ran with, recorded next to its rows. */
