@@ -6,7 +6,9 @@
  * run must succeed (`npm run build` first; `npm test` does).
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeModuleSet } from '../../src/moduleset/write.js';
@@ -239,21 +241,26 @@ describe.skipIf(!hasDist)('apkgraph run with an unusable cache directory', () =>
     expect(await incompleteImages(out)).toEqual([]);
   });
 
-  const full = join(process.env.TMPDIR ?? '/tmp', `apkgraph-rel-tmpfs-${process.pid}`);
+  /** True if this process may mount a tmpfs (root on Linux); probes on a throw-away dir. */
   const canMount = ((): boolean => {
     if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+    const probe = mkdtempSync(join(tmpdir(), 'apkgraph-rel-mount-'));
     try {
-      execFileSync('mkdir', ['-p', full]);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', full], { stdio: 'ignore' });
-      execFileSync('umount', [full], { stdio: 'ignore' });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', probe], {
+        stdio: 'ignore',
+      });
+      execFileSync('umount', [probe], { stdio: 'ignore' });
       return true;
     } catch {
       return false;
+    } finally {
+      rmSync(probe, { recursive: true, force: true });
     }
   })();
 
   it.skipIf(!canMount)('exits 1 on a full disk and leaves a clean cache on it', async () => {
     const { out } = dirs();
+    const full = await makeTemp('tmpfs');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', full]);
     try {
       const res = await runCli(runArgs(join(full, 'cache'), out));
