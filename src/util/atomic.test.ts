@@ -35,6 +35,15 @@ describe('createAtomicWriteStream', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('publishes a stream its writer has already ended', async () => {
+    const target = join(dir, 'ended.bin');
+    const w = await createAtomicWriteStream(target);
+    w.stream.end('done');
+    await once(w.stream, 'finish');
+    await w.commit();
+    expect(await readFile(target, 'utf8')).toBe('done');
+  });
+
   it('leaves nothing behind on abort', async () => {
     const w = await createAtomicWriteStream(join(dir, 'x'));
     w.stream.write('x');

@@ -62,6 +62,9 @@ export async function createAtomicWriteStream(path: string): Promise<AtomicWrite
           if (stream.errored) return reject(stream.errored);
           if (stream.closed) return resolve();
           stream.once('error', reject);
+          // The writer may have ended the stream itself: then wait for the data to be flushed.
+          if (stream.writableFinished) return resolve();
+          if (stream.writableEnded) return void stream.once('finish', () => resolve());
           stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
         });
       } catch (err) {
