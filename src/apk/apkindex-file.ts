@@ -104,7 +104,7 @@ function requireTrust(
   if (checks.length === 0) {
     throw new ApkgraphError('ERR_UNTRUSTED', `index ${source} is not signed`, {
       path: source,
-      hint: 'sign the index, or allow unsigned indexes for this repository if you trust it',
+      hint: 'use a signed index (apkgraph repositories must be signed; "apkgraph repo synth" signs the ones it writes)',
     });
   }
   if (!keyring) {
@@ -162,7 +162,7 @@ export function readApkIndex(bytes: Uint8Array, opts: ReadApkIndexOptions = {}):
         `index ${source} is plain text, so it carries no signature`,
         {
           path: source,
-          hint: 'use the signed APKINDEX.tar.gz, or allow unsigned indexes for this repository',
+          hint: 'point the repository at its signed APKINDEX.tar.gz (plain-text indexes carry no signature)',
         },
       );
     }
