@@ -58,7 +58,9 @@ export interface ApkSinks {
 
 /** Options for {@link splitApk}. */
 export interface SplitApkOptions {
-  /** Bound on the compressed size of signature + control, and on the control tar. Default 16 MiB. */
+  /**
+   * Bound on the compressed size of signature + control, and on the control tar. Default 16 MiB.
+   */
   maxControlBytes?: number;
   /** Bound on the compressed data size. Default unlimited. */
   maxDataBytes?: number;

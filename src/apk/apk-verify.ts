@@ -173,7 +173,9 @@ export function assertApkReport(r: ApkReport, path: string, expectedChecksum?: s
     throw new ApkgraphError('ERR_APK_CHECKSUM', `${pkg}: ${message}`, {
       package: pkg,
       path,
-      hint: 'the package was altered or is corrupt; remove it (and its cache entry) and download it again',
+      hint:
+        'the package was altered or is corrupt; remove it (and its cache entry) and ' +
+        'download it again',
     });
   };
   if (r.checksumOk === false) {

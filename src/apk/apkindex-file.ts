@@ -104,7 +104,9 @@ function requireTrust(
   if (checks.length === 0) {
     throw new ApkgraphError('ERR_UNTRUSTED', `index ${source} is not signed`, {
       path: source,
-      hint: 'use a signed index (apkgraph repositories must be signed; "apkgraph repo synth" signs the ones it writes)',
+      hint:
+        'use a signed index (apkgraph repositories must be signed; ' +
+        '"apkgraph repo synth" signs the ones it writes)',
     });
   }
   if (!keyring) {
@@ -124,13 +126,16 @@ function requireTrust(
       `signature of index ${source} by ${bad.map((c) => c.keyName).join(', ')} does not verify`,
       {
         path: source,
-        hint: 'the index was altered or is corrupt; download it again, and check the mirror if it persists',
+        hint:
+          'the index was altered or is corrupt; download it again, ' +
+          'and check the mirror if it persists',
       },
     );
   }
   throw new ApkgraphError(
     'ERR_UNTRUSTED',
-    `index ${source} is signed by ${wanted}, which is not in the keyring (${keyring.names.join(', ') || 'empty'})`,
+    `index ${source} is signed by ${wanted}, which is not in the keyring ` +
+      `(${keyring.names.join(', ') || 'empty'})`,
     {
       path: source,
       hint: `add the repository's key ${checks[0]?.keyName ?? ''} to the keyring`,
@@ -162,7 +167,9 @@ export function readApkIndex(bytes: Uint8Array, opts: ReadApkIndexOptions = {}):
         `index ${source} is plain text, so it carries no signature`,
         {
           path: source,
-          hint: 'point the repository at its signed APKINDEX.tar.gz (plain-text indexes carry no signature)',
+          hint:
+            'point the repository at its signed APKINDEX.tar.gz ' +
+            '(plain-text indexes carry no signature)',
         },
       );
     }

@@ -136,7 +136,8 @@ function finishRecord(r: PackageRecord, line: number, source: string): PackageRe
   if (r.name === '' || r.version === '') {
     throw new ApkgraphError(
       'ERR_INDEX_FORMAT',
-      `package stanza ending on line ${line} of ${source} has no ${r.name === '' ? 'P:' : 'V:'} field`,
+      `package stanza ending on line ${line} of ${source} has no ` +
+        `${r.name === '' ? 'P:' : 'V:'} field`,
       {
         path: source,
         line,

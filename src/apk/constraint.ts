@@ -28,7 +28,10 @@ export interface Constraint {
   version?: string;
   /** The repository tag after `@`, if any. */
   pin?: string;
-  /** True for `!name`: nothing that has or provides `name` (in that version range) may be installed. */
+  /**
+   * True for `!name`: nothing that has or provides `name` (in that version range) may be
+   * installed.
+   */
   conflict: boolean;
 }
 

@@ -122,10 +122,13 @@ export async function readDataTar(
       if (opts.onChecksumMismatch !== 'collect') {
         throw new ApkgraphError(
           'ERR_APK_CHECKSUM',
-          `${source}: content of ${entry.path} does not match its SHA-1 in the package (has ${sha1}, declares ${entry.checksumSha1})`,
+          `${source}: content of ${entry.path} does not match its SHA-1 in the package ` +
+            `(has ${sha1}, declares ${entry.checksumSha1})`,
           {
             package: source,
-            hint: 'the package was altered or is corrupt; remove it from the cache and download it again',
+            hint:
+              'the package was altered or is corrupt; ' +
+              'remove it from the cache and download it again',
           },
         );
       }

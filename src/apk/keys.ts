@@ -1,6 +1,7 @@
 /**
- * Keyrings of APK signing keys. A key's name is its file name (`alpine-devel@…-6165ee59.rsa.pub`),
- * which is what a `.SIGN.RSA.<name>` member in a signed file refers to.
+ * Keyrings of APK signing keys. A key's name is its file name
+ * (`alpine-devel@…-6165ee59.rsa.pub`), which is what a `.SIGN.RSA.<name>` member in a signed
+ * file refers to.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';

@@ -60,15 +60,18 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
     p.left + (jobs.length === 1 ? PANEL_W / 2 : (jobs.indexOf(j) / (jobs.length - 1)) * PANEL_W);
   const y = (v: number): number => TOP + PANEL_H - (Math.min(v, p.yMax) / p.yMax) * PANEL_H;
   out.push(
-    `<text x="${p.left + PANEL_W / 2}" y="${TOP - 14}" text-anchor="middle" font-weight="bold">${esc(p.title)}</text>`,
-    `<rect x="${p.left}" y="${TOP}" width="${PANEL_W}" height="${PANEL_H}" fill="none" stroke="#888"/>`,
+    `<text x="${p.left + PANEL_W / 2}" y="${TOP - 14}" text-anchor="middle" ` +
+      `font-weight="bold">${esc(p.title)}</text>`,
+    `<rect x="${p.left}" y="${TOP}" width="${PANEL_W}" height="${PANEL_H}" ` +
+      `fill="none" stroke="#888"/>`,
   );
   for (let i = 0; i <= 5; i++) {
     const v = (p.yMax * i) / 5;
     const yy = y(v).toFixed(1);
     out.push(
       `<line x1="${p.left}" y1="${yy}" x2="${p.left + PANEL_W}" y2="${yy}" stroke="#eee"/>`,
-      `<text x="${p.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${esc(p.yFormat(v))}</text>`,
+      `<text x="${p.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">` +
+        `${esc(p.yFormat(v))}</text>`,
     );
   }
   for (const j of jobs) {
@@ -78,7 +81,8 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
   }
   out.push(
     `<text x="${p.left + PANEL_W / 2}" y="${TOP + PANEL_H + 38}" text-anchor="middle">jobs</text>`,
-    `<text transform="translate(${p.left - 52} ${TOP + PANEL_H / 2}) rotate(-90)" text-anchor="middle">${esc(p.yLabel)}</text>`,
+    `<text transform="translate(${p.left - 52} ${TOP + PANEL_H / 2}) rotate(-90)" ` +
+      `text-anchor="middle">${esc(p.yLabel)}</text>`,
   );
   for (const s of STRATEGIES) {
     const pts = rows
@@ -86,11 +90,15 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
       .sort((a, b) => a.jobs - b.jobs)
       .map((r) => [x(r.jobs), y(p.value(r))] as const);
     if (pts.length === 0) continue;
+    const dash = STROKE[s].dash ? ` stroke-dasharray="${STROKE[s].dash}"` : '';
+    const points = pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ');
     out.push(
-      `<polyline fill="none" stroke="${COLORS[s]}" stroke-width="${STROKE[s].width}"${STROKE[s].dash ? ` stroke-dasharray="${STROKE[s].dash}"` : ''} points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`,
+      `<polyline fill="none" stroke="${COLORS[s]}" stroke-width="${STROKE[s].width}"${dash} ` +
+        `points="${points}"/>`,
       ...pts.map(
         ([a, b]) =>
-          `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="${STROKE[s].r}" fill="${COLORS[s]}"/>`,
+          `<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="${STROKE[s].r}" ` +
+          `fill="${COLORS[s]}"/>`,
       ),
     );
   }
@@ -98,8 +106,10 @@ function panel(p: Panel, rows: readonly BenchRow[], jobs: number[], ideal?: numb
   if (ideal !== undefined) {
     const yy = y(ideal).toFixed(1);
     out.push(
-      `<line x1="${p.left}" y1="${yy}" x2="${p.left + PANEL_W}" y2="${yy}" stroke="#555" stroke-dasharray="6 4"/>`,
-      `<text x="${p.left + PANEL_W - 4}" y="${(y(ideal) - 6).toFixed(1)}" text-anchor="end" fill="#555">ideal ${esc(p.yFormat(ideal))}</text>`,
+      `<line x1="${p.left}" y1="${yy}" x2="${p.left + PANEL_W}" y2="${yy}" stroke="#555" ` +
+        `stroke-dasharray="6 4"/>`,
+      `<text x="${p.left + PANEL_W - 4}" y="${(y(ideal) - 6).toFixed(1)}" text-anchor="end" ` +
+        `fill="#555">ideal ${esc(p.yFormat(ideal))}</text>`,
     );
   }
   return out;
@@ -154,14 +164,16 @@ export function renderChart(result: BenchResult): string {
       const ly = H - 20;
       const dash = STROKE[s].dash ? ` stroke-dasharray="${STROKE[s].dash}"` : '';
       return [
-        `<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${COLORS[s]}" stroke-width="${STROKE[s].width}"${dash}/>`,
+        `<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${COLORS[s]}" ` +
+          `stroke-width="${STROKE[s].width}"${dash}/>`,
         `<text x="${lx + 30}" y="${ly}" dominant-baseline="middle">${s}</text>`,
       ];
     }),
   ];
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" ` +
+      `viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     ...body.map((l) => `  ${l}`),
     `</svg>`,
     '',

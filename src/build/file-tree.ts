@@ -79,10 +79,13 @@ export function decideOverwrite(
   if (identical) return 'take';
   throw new ApkgraphError(
     'ERR_FILE_CONFLICT',
-    `${incoming.name}-${incoming.version} and ${old.name}-${old.version} both install "${path}" with different content`,
+    `${incoming.name}-${incoming.version} and ${old.name}-${old.version} both install ` +
+      `"${path}" with different content`,
     {
       package: `${incoming.name}-${incoming.version}`,
-      hint: `remove one of the two packages, or use a version of ${incoming.name} that declares "replaces=${old.name}"`,
+      hint:
+        `remove one of the two packages, or use a version of ${incoming.name} ` +
+        `that declares "replaces=${old.name}"`,
     },
   );
 }

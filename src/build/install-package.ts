@@ -86,7 +86,8 @@ export async function installPackage(
       if (t?.type !== 'file') {
         throw new ApkgraphError(
           'ERR_APK_FORMAT',
-          `hardlink "${e.path}" in ${label} points to "${target}", which is not a file installed before it`,
+          `hardlink "${e.path}" in ${label} points to "${target}", ` +
+            `which is not a file installed before it`,
           {
             package: label,
             path: dataPath,
@@ -178,7 +179,8 @@ function placeNode(
     const other = existing.owner >= 0 ? owners[existing.owner] : undefined;
     throw new ApkgraphError(
       'ERR_FILE_CONFLICT',
-      `${label} installs "${path}" as a ${node.type}, but ${other ? `${other.name}-${other.version}` : 'the image'} has a ${existing.type} there`,
+      `${label} installs "${path}" as a ${node.type}, but ` +
+        `${other ? `${other.name}-${other.version}` : 'the image'} has a ${existing.type} there`,
       { package: label, hint: 'the two packages cannot be installed together; remove one of them' },
     );
   }

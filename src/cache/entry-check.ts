@@ -84,7 +84,9 @@ export async function inspectEntry(
   if (pkg.size !== undefined && sizes.signature + sizes.control + sizes.data !== pkg.size) {
     return {
       state: 'corrupt',
-      reason: `sections add up to ${sizes.signature + sizes.control + sizes.data} bytes, index says ${pkg.size}`,
+      reason:
+        `sections add up to ${sizes.signature + sizes.control + sizes.data} bytes, ` +
+        `index says ${pkg.size}`,
     };
   }
   if (options.rehashData) {

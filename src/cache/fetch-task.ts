@@ -114,7 +114,8 @@ export async function runFetchTask(
     if (datahash !== split.data.sha256Hex) {
       throw new ApkgraphError(
         'ERR_APK_CHECKSUM',
-        `data checksum mismatch for ${task.label} (datahash ${datahash}, got ${split.data.sha256Hex})`,
+        `data checksum mismatch for ${task.label} ` +
+          `(datahash ${datahash}, got ${split.data.sha256Hex})`,
         {
           package: task.label,
           hint: 'the package is corrupt or was tampered with; fetch it again',
@@ -194,10 +195,13 @@ function checkControl(task: FetchTask, got: string): void {
   if (task.expectedControlSha1 !== undefined && got !== task.expectedControlSha1) {
     throw new ApkgraphError(
       'ERR_APK_CHECKSUM',
-      `control checksum mismatch for ${task.label} (index says ${task.expectedControlSha1}, got ${got})`,
+      `control checksum mismatch for ${task.label} ` +
+        `(index says ${task.expectedControlSha1}, got ${got})`,
       {
         package: task.label,
-        hint: 'the package does not match the signed index; the mirror may be stale or tampered with',
+        hint:
+          'the package does not match the signed index; ' +
+          'the mirror may be stale or tampered with',
       },
     );
   }

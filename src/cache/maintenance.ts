@@ -61,8 +61,9 @@ async function list(dir: string): Promise<string[]> {
 
 /**
  * True for a top-level folder name that is an escaped repository (layout.ts): it decodes to a
- * URL with a scheme or to a path (`/…`, `./…`). Anything else at the top (apkgraph's own `.apkgraph`
- * folder, a folder someone put there) is not a cache entry, so maintenance leaves it alone.
+ * URL with a scheme or to a path (`/…`, `./…`). Anything else at the top (apkgraph's own
+ * `.apkgraph` folder, a folder someone put there) is not a cache entry, so maintenance leaves it
+ * alone.
  */
 function isRepositoryDirName(name: string): boolean {
   let decoded: string;

@@ -29,9 +29,13 @@ export function createCliIo(options: CliIoOptions = {}): CliIo {
   const render = (e: LogEntry): void => {
     if (LOG_LEVELS.indexOf(e.level) > threshold) return;
     if (options.json) {
-      err(
-        `${JSON.stringify({ time: new Date(e.timeMs).toISOString(), level: e.level, message: e.message, ...e.fields })}\n`,
-      );
+      const record = {
+        time: new Date(e.timeMs).toISOString(),
+        level: e.level,
+        message: e.message,
+        ...e.fields,
+      };
+      err(`${JSON.stringify(record)}\n`);
       return;
     }
     const fields = Object.entries(e.fields)

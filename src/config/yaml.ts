@@ -50,7 +50,10 @@ export function positionOf(yd: YamlDocument, offset: number): { line: number; co
 
 function snippet(yd: YamlDocument, line: number, column: number): string {
   const text = yd.text.split('\n')[line - 1] ?? '';
-  return `\n  ${line} | ${text}\n  ${' '.repeat(String(line).length)} | ${' '.repeat(Math.max(0, column - 1))}^`;
+  return (
+    `\n  ${line} | ${text}\n` +
+    `  ${' '.repeat(String(line).length)} | ${' '.repeat(Math.max(0, column - 1))}^`
+  );
 }
 
 function positionedError(

@@ -97,7 +97,9 @@ export function lockImage(input: LockImageInput): ImageLock {
         `unable to lock ${d.name} to one version on every architecture (${detail})`,
         {
           package: d.name,
-          hint: `pin ${d.name} to a version available on ${arch ?? 'every architecture'}, or lock the architectures separately`,
+          hint:
+            `pin ${d.name} to a version available on ${arch ?? 'every architecture'}, ` +
+            `or lock the architectures separately`,
         },
       );
     }

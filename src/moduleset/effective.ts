@@ -56,7 +56,8 @@ export function effectiveConfig(
     if (archs.length === 0) {
       throw new ApkgraphError(
         'ERR_USAGE',
-        `module ${module.name} builds ${own.join(', ')}, none of the archs asked for (${overrides.archs.join(', ')})`,
+        `module ${module.name} builds ${own.join(', ')}, ` +
+          `none of the archs asked for (${overrides.archs.join(', ')})`,
         { path: module.apkoPath, hint: 'pick an --arch the module builds, or --target others' },
       );
     }

@@ -213,7 +213,9 @@ export class HttpClient {
               await res.body.dump().catch(() => {});
               throw new ApkgraphError('ERR_HTTP', `resuming ${url}: server sent the wrong range`, {
                 url,
-                hint: 'the server or a proxy mishandles Range requests; try again or another mirror',
+                hint:
+                  'the server or a proxy mishandles Range requests; ' +
+                  'try again or another mirror',
               });
             }
           } else {
@@ -320,12 +322,14 @@ export class HttpClient {
     const message = err instanceof Error ? err.message : String(err);
     return new ApkgraphError(
       timeout ? 'ERR_TIMEOUT' : 'ERR_NETWORK',
-      `${method} ${url}: ${timeout ? 'timed out' : 'connection failed'} (${message})${isRetryableError(err) ? ` ${tries}` : ''}`,
+      `${method} ${url}: ${timeout ? 'timed out' : 'connection failed'} (${message})` +
+        `${isRetryableError(err) ? ` ${tries}` : ''}`,
       {
         url,
         cause: err,
         hint: timeout
-          ? 'the server is slow or stalled; try again later, or raise the requestTimeoutMs option of the HTTP client'
+          ? 'the server is slow or stalled; try again later, ' +
+            'or raise the requestTimeoutMs option of the HTTP client'
           : 'check the network and the repository URL',
       },
     );

@@ -37,7 +37,9 @@ function explainMissing(ns: NameState, state: SolveState): string[] {
     const ps = state.pkg(p.pkg);
     let why = ps.disqualified;
     if (why === undefined && p.version === null && p.pkg.providerPriority === 0) {
-      why = `provides ${name.name} without a version or provider priority, so it is never picked on its own; name it explicitly`;
+      why =
+        `provides ${name.name} without a version or provider priority, ` +
+        `so it is never picked on its own; name it explicitly`;
     }
     return `candidate ${packageStem(p.pkg.record)}: ${why ?? 'not chosen'}`;
   });

@@ -53,7 +53,9 @@ export function localIndexSource(options: LocalIndexSourceOptions = {}): IndexSo
           `cannot read ${location} without the repository client`,
           {
             url: location,
-            hint: 'pass a local directory or file:// URL with --repository, or use a command that fetches indexes',
+            hint:
+              'pass a local directory or file:// URL with --repository, ' +
+              'or use a command that fetches indexes',
           },
         ),
       );

@@ -98,7 +98,9 @@ export function resolve(
       `unable to select packages for ${universe.arch}:\n  ${lines.join('\n  ')}`,
       {
         package: world.join(' '),
-        hint: 'check the names and versions in contents.packages and the repositories that provide them',
+        hint:
+          'check the names and versions in contents.packages ' +
+          'and the repositories that provide them',
       },
     );
   }

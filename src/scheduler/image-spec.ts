@@ -18,7 +18,10 @@ function stringMap(v: unknown): Record<string, string> | undefined {
   return out;
 }
 
-/** apko writes permissions in octal (`0o755`, or the YAML 1.1 `0755`); both arrive as numbers or strings. */
+/**
+ * apko writes permissions in octal (`0o755`, or the YAML 1.1 `0755`); both arrive as numbers or
+ * strings.
+ */
 function permissions(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && /^(0o)?[0-7]+$/.test(v)) return parseInt(v.replace(/^0o/, ''), 8);

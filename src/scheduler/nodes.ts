@@ -232,7 +232,8 @@ export function createNodeRunners<U>(
         }),
       );
       // apko's lock of the image, with the ranges of the entries it installed; computed before
-      // publishing so the lock lands right after its layout (at the layout root, see imageLockPath).
+      // publishing so the lock lands right after its layout (at the layout root, see
+      // imageLockPath).
       const lockText = await variantLockText(
         {
           set,

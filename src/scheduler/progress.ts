@@ -95,7 +95,8 @@ export function summaryText(input: {
 }): string {
   const c = input.cache;
   const lines = [
-    `${input.ok ? 'finished' : input.cancelled ? 'CANCELLED' : 'FAILED'} in ${(input.durationMs / 1000).toFixed(1)} s: ` +
+    `${input.ok ? 'finished' : input.cancelled ? 'CANCELLED' : 'FAILED'} in ` +
+      `${(input.durationMs / 1000).toFixed(1)} s: ` +
       Object.entries(input.nodes)
         .filter(([, n]) => n > 0)
         .map(([k, n]) => `${n} ${k}`)

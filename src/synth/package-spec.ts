@@ -23,7 +23,10 @@ export const EXPECTED_RATIO = 2.5;
  */
 export const OVERHEAD_BYTES = 1_400;
 
-/** The .PKGINFO entries of a synthetic package, in apk's order; sizes and datahash are added by the writer. */
+/**
+ * The .PKGINFO entries of a synthetic package, in apk's order; sizes and datahash are added by
+ * the writer.
+ */
 export function pkginfoFor(r: PackageRecord): Array<[string, string]> {
   const e: Array<[string, string]> = [
     ['pkgname', r.name],

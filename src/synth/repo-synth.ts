@@ -179,7 +179,9 @@ export async function synthRepository(options: SynthOptions): Promise<SynthSumma
     await pool.close();
   }
   const indexPath = join(archDir, 'APKINDEX.tar.gz');
-  const description = `apkgraph synthetic mirror of ${source.description ?? basename(options.from)} (scale ${scale})`;
+  const description =
+    `apkgraph synthetic mirror of ${source.description ?? basename(options.from)} ` +
+    `(scale ${scale})`;
   await writeFileAtomic(indexPath, writeApkIndex({ packages: written, description, key }));
   const summary: SynthSummary = {
     arch,

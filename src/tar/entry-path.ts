@@ -9,7 +9,9 @@ import { ApkgraphError } from '../errors.js';
 export function unsafePathError(path: string, why: string, pkg?: string): ApkgraphError {
   return new ApkgraphError('ERR_UNSAFE_PATH', `unsafe path "${path}": ${why}`, {
     ...(pkg === undefined ? {} : { package: pkg }),
-    hint: 'the package tries to write outside the image root; it is broken or hostile, do not install it',
+    hint:
+      'the package tries to write outside the image root; ' +
+      'it is broken or hostile, do not install it',
   });
 }
 

@@ -85,20 +85,23 @@ describe('readTar', () => {
     expect((err as ApkgraphError).code).toBe('ERR_TAR');
   });
 
-  it('reads the name prefix of POSIX headers and ignores those bytes in old GNU headers', async () => {
-    const withPrefix = (magic: string): Buffer => {
-      const h = encodeTarHeader(file('name'));
-      h.write(magic, 257, 8, 'binary');
-      h.write('usr/share', 345, 155, 'ascii');
-      h.fill(0x20, 148, 156);
-      let sum = 0;
-      for (const b of h) sum += b;
-      h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-      return Buffer.concat([h, TAR_END]);
-    };
-    const [posix] = await read(withPrefix('ustar\u000000'));
-    const [gnu] = await read(withPrefix('ustar  \u0000'));
-    expect(posix?.header.name).toBe('usr/share/name');
-    expect(gnu?.header.name).toBe('name');
-  });
+  it(
+    'reads the name prefix of POSIX headers and ignores those bytes ' + 'in old GNU headers',
+    async () => {
+      const withPrefix = (magic: string): Buffer => {
+        const h = encodeTarHeader(file('name'));
+        h.write(magic, 257, 8, 'binary');
+        h.write('usr/share', 345, 155, 'ascii');
+        h.fill(0x20, 148, 156);
+        let sum = 0;
+        for (const b of h) sum += b;
+        h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
+        return Buffer.concat([h, TAR_END]);
+      };
+      const [posix] = await read(withPrefix('ustar\u000000'));
+      const [gnu] = await read(withPrefix('ustar  \u0000'));
+      expect(posix?.header.name).toBe('usr/share/name');
+      expect(gnu?.header.name).toBe('name');
+    },
+  );
 });

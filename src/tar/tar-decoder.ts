@@ -54,7 +54,9 @@ const TYPES: Record<string, TarEntryType> = {
 
 function bad(message: string): ApkgraphError {
   return new ApkgraphError('ERR_TAR', message, {
-    hint: 'the file is corrupt or truncated; download it again (`apkgraph cache verify --fix` removes damaged cache entries)',
+    hint:
+      'the file is corrupt or truncated; download it again ' +
+      '(`apkgraph cache verify --fix` removes damaged cache entries)',
   });
 }
 

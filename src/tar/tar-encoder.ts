@@ -4,9 +4,10 @@
  *
  * Output must be byte-identical across runs, so every header field is chosen here rather than
  * taken from the host: user and group names are empty unless given (ids are what containers
- * use; apk packages name `root`, which apk-tools maps back to ids), times are whole seconds, and PAX records are written only when ustar cannot hold a value
- * (long or non-ASCII names, large ids or sizes) or when the entry carries xattrs. PAX values
- * are raw bytes, so binary xattrs such as `security.capability` survive unchanged.
+ * use; apk packages name `root`, which apk-tools maps back to ids), times are whole seconds, and
+ * PAX records are written only when ustar cannot hold a value (long or non-ASCII names, large ids
+ * or sizes) or when the entry carries xattrs. PAX values are raw bytes, so binary xattrs such as
+ * `security.capability` survive unchanged.
  */
 
 /** The kinds of tar entries apkgraph writes. */

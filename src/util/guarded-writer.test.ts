@@ -24,10 +24,13 @@ describe('GuardedWriter', () => {
     expect(w.failed).toBeUndefined();
   });
 
-  it('rejects the write that fails, even one the stream accepted without backpressure', async () => {
-    const w = new GuardedWriter(sink(0));
-    await expect(w.write(Buffer.alloc(1))).rejects.toMatchObject({ code: 'EIO' });
-  });
+  it(
+    'rejects the write that fails, even one the stream accepted ' + 'without backpressure',
+    async () => {
+      const w = new GuardedWriter(sink(0));
+      await expect(w.write(Buffer.alloc(1))).rejects.toMatchObject({ code: 'EIO' });
+    },
+  );
 
   it('rejects later writes and end instead of hanging or crashing', async () => {
     const w = new GuardedWriter(sink(0));

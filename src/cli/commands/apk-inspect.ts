@@ -38,26 +38,31 @@ function render(file: string, r: ApkReport): string {
           ? 'verified'
           : 'NOT verified';
     lines.push(
-      `  signature: ${r.signature.algorithm} ${r.signature.keyName}, sha1 ${r.signature.sha1Hex}: ${state}`,
+      `  signature: ${r.signature.algorithm} ${r.signature.keyName}, ` +
+        `sha1 ${r.signature.sha1Hex}: ${state}`,
     );
   } else {
     lines.push('  signature: none (unsigned package)');
   }
   lines.push(
-    `  control:   sha1 ${r.controlSha1} = ${r.checksum}${r.checksumOk === undefined ? '' : ` vs --checksum: ${mark(r.checksumOk)}`}`,
+    `  control:   sha1 ${r.controlSha1} = ${r.checksum}` +
+      `${r.checksumOk === undefined ? '' : ` vs --checksum: ${mark(r.checksumOk)}`}`,
   );
   lines.push(
-    `  data:      sha256 ${r.dataSha256} vs datahash ${r.datahash ?? '(none)'}: ${mark(r.datahashOk)}`,
+    `  data:      sha256 ${r.dataSha256} vs datahash ${r.datahash ?? '(none)'}: ` +
+      `${mark(r.datahashOk)}`,
   );
   lines.push(
-    `  files:     ${r.files.length} entries, per-file sha1 ${r.fileChecksumsOk ? 'ok' : `MISMATCH in ${r.badFiles.join(', ')}`}`,
+    `  files:     ${r.files.length} entries, per-file sha1 ` +
+      `${r.fileChecksumsOk ? 'ok' : `MISMATCH in ${r.badFiles.join(', ')}`}`,
   );
   lines.push('files:');
   for (const f of r.files) {
     const mode = f.mode.toString(8).padStart(4, '0');
     const link = f.linkname === undefined ? '' : ` -> ${f.linkname}`;
     lines.push(
-      `  ${f.type.padEnd(9)} ${mode} ${f.uid}:${f.gid} ${String(f.size).padStart(9)} ${f.path}${link}`,
+      `  ${f.type.padEnd(9)} ${mode} ${f.uid}:${f.gid} ${String(f.size).padStart(9)} ` +
+        `${f.path}${link}`,
     );
   }
   return `${lines.join('\n')}\n`;

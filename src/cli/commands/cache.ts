@@ -37,7 +37,8 @@ export function register(program: Command, io: () => CliIo): void {
       cli.out(
         [
           `cache ${inv.root}`,
-          `  repositories  ${inv.repositories.length}${inv.repositories.map((r) => `\n    ${r}`).join('')}`,
+          `  repositories  ${inv.repositories.length}` +
+            `${inv.repositories.map((r) => `\n    ${r}`).join('')}`,
           `  indexes       ${inv.indexFiles}`,
           `  packages      ${inv.entries} (in ${inv.packageDirs} directories)`,
           `  leftovers     ${inv.leftovers}`,

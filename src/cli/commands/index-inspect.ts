@@ -52,7 +52,8 @@ export function register(program: Command, io: () => CliIo): void {
     .command('inspect')
     .description(
       'Show the package count, description and signers of an APKINDEX.tar.gz (or plain ' +
-        'APKINDEX). With --keyring, verify it: exit 1 unless a signature by a keyring key verifies.',
+        'APKINDEX). With --keyring, verify it: exit 1 unless a signature by a keyring key ' +
+        'verifies.',
     )
     .argument('<file>', 'APKINDEX.tar.gz or plain-text APKINDEX')
     .option('--keyring <path>', 'trusted key file or directory of *.rsa.pub (repeatable)', collect)
@@ -65,9 +66,14 @@ export function register(program: Command, io: () => CliIo): void {
       const index = await readApkIndexFile(file, keyring ? { keyring } : { allowUnsigned: true });
       if (flags.json) {
         const { packages, ...rest } = index;
-        io().out(
-          `${JSON.stringify({ file, ...rest, packages: packages.length, archs: archCounts(index), checked: keyring !== undefined }, null, 2)}\n`,
-        );
+        const summary = {
+          file,
+          ...rest,
+          packages: packages.length,
+          archs: archCounts(index),
+          checked: keyring !== undefined,
+        };
+        io().out(`${JSON.stringify(summary, null, 2)}\n`);
       } else {
         io().out(render(file, index, keyring !== undefined));
       }

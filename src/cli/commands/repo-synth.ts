@@ -70,7 +70,8 @@ export function register(program: Command, io: () => CliIo): void {
       });
       const mib = (b: number): string => (b / (1024 * 1024)).toFixed(1);
       cli.out(
-        `${summary.packages} packages (${summary.arch}, of ${summary.sourcePackages} in the index), ` +
+        `${summary.packages} packages (${summary.arch}, ` +
+          `of ${summary.sourcePackages} in the index), ` +
           `${mib(summary.apkBytes)} MiB of .apk (target ${mib(summary.targetBytes)} MiB) ` +
           `in ${(summary.elapsedMs / 1000).toFixed(1)} s\n` +
           `index: ${summary.indexPath}\nkey:   ${summary.publicKeyPath}\n`,

@@ -34,7 +34,8 @@ describe('resolve and lock commands', () => {
     await writeFile(join(dir, key.name), key.publicKeyPem);
     await writeFile(
       join(dir, 'apko.yaml'),
-      `contents:\n  repositories: [./repo]\n  keyring: [./${key.name}]\n  packages: [app]\narchs: [amd64]\n`,
+      `contents:\n  repositories: [./repo]\n  keyring: [./${key.name}]\n` +
+        `  packages: [app]\narchs: [amd64]\n`,
     );
     out = '';
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {

@@ -61,7 +61,8 @@ export function register(program: Command, io: () => CliIo): void {
     .command('run')
     .description(
       'Run a module set: config nodes lock every image (and with prefetch download every ' +
-        'locked APK into the shared cache), build nodes write OCI layouts to OUT/<module>/<variant>. ' +
+        'locked APK into the shared cache), build nodes write OCI layouts to ' +
+        'OUT/<module>/<variant>. ' +
         'Without SET, runs the embedded default set (./modules), served from a generated, ' +
         'signed DEMO repository on 127.0.0.1, so it works with no network.',
     )

@@ -25,7 +25,8 @@ function number(flag: string, value: string | undefined, max = Infinity): number
   if (!Number.isFinite(n) || n < 0 || n > max) {
     throw new ApkgraphError(
       'ERR_USAGE',
-      `${flag} must be ${max === Infinity ? 'a number ≥ 0' : `a number from 0 to ${max}`}, got "${value}"`,
+      `${flag} must be ${max === Infinity ? 'a number ≥ 0' : `a number from 0 to ${max}`}, ` +
+        `got "${value}"`,
     );
   }
   return n;
