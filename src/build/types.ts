@@ -3,6 +3,7 @@
  * survives structured cloning, so a request can cross a worker boundary unchanged.
  */
 import type { PackageRecord } from '../apk/types.js';
+import type { ApkoPath } from '../config/apko.js';
 
 /** A user account, with apko's YAML field names. */
 export interface ImageUser {
@@ -31,19 +32,8 @@ export interface ImageAccounts {
   groups?: ImageGroup[];
 }
 
-/** One apko `paths` mutation, applied after the packages and accounts. */
-export interface ImagePathMutation {
-  path: string;
-  type: 'directory' | 'empty-file' | 'hardlink' | 'symlink' | 'permissions';
-  uid?: number;
-  gid?: number;
-  /** Permission bits (apko YAML writes them in octal, e.g. `0o755`). */
-  permissions?: number;
-  /** Target of a `hardlink` or `symlink`. */
-  source?: string;
-  /** For `permissions`: apply to everything below `path` too. */
-  recursive?: boolean;
-}
+/** One apko `paths` mutation: the config's own type, already plain data. */
+export type ImagePathMutation = ApkoPath;
 
 /** apko's `entrypoint` block (services are not supported). */
 export interface ImageEntrypoint {

@@ -43,13 +43,17 @@ export interface ApkoGroup {
   members?: string[];
 }
 
+/** One apko `paths` mutation, applied after the packages and accounts. */
 export interface ApkoPath {
   path: string;
   type: 'directory' | 'empty-file' | 'hardlink' | 'symlink' | 'permissions';
   uid?: number;
   gid?: number;
+  /** Permission bits (apko YAML writes them in octal, e.g. `0o755`). */
   permissions?: number;
+  /** Target of a `hardlink` or `symlink`. */
   source?: string;
+  /** For `permissions`: apply to everything below `path` too. */
   recursive?: boolean;
 }
 
