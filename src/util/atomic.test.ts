@@ -17,9 +17,9 @@ describe('createAtomicWriteStream', () => {
   it('publishes the file only on commit', async () => {
     const target = join(dir, 'out.bin');
     const w = await createAtomicWriteStream(target);
-    w.stream.write('hello');
-    await once(w.stream, 'ready');
+    // The temporary file exists as soon as the stream is handed out, so abort() can remove it.
     expect(await readdir(dir)).toEqual([expect.stringMatching(/^\.tmp-out\.bin\./)]);
+    w.stream.write('hello');
     await w.commit();
     expect(await readFile(target, 'utf8')).toBe('hello');
     expect(await readdir(dir)).toEqual(['out.bin']);

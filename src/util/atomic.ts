@@ -7,6 +7,7 @@
  * start with `.tmp-` so that cleaners can recognise and remove leftovers.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -50,6 +51,9 @@ export async function createAtomicWriteStream(path: string): Promise<AtomicWrite
   // The error is kept in `stream.errored` and reported by commit(); without a listener it
   // would crash the process instead.
   stream.on('error', () => {});
+  // Wait until the file exists: an abort() racing a pending open would remove nothing, and
+  // the open would then create the temporary file after all.
+  await once(stream, 'open');
   let settled = false;
   return {
     stream,
