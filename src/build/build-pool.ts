@@ -4,13 +4,19 @@
  * A build is CPU-bound (gunzip of every package, SHA-1 of every file, gzip of the layer), so
  * each arch of each image is one task. Every task gets its own scratch directory inside the
  * blob directory for its spool and its half-written layer; finished blobs are renamed out of
- * it under their digests. Cancelling a running task terminates its thread, and the scratch
- * directory is removed here afterwards, so a killed task leaves no half file behind.
+ * it under their digests.
+ *
+ * Cancelling a running task tells its thread through a message port; the build stops at its
+ * next entry or chunk, and only once the thread has let go is the scratch directory removed.
+ * Terminating the thread at once would be quicker, but file operations it had already started
+ * on libuv's pool still complete afterwards and could leave a half file behind. A thread that
+ * does not stop within a grace period is terminated all the same.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AbortError, fromErrorData, throwIfAborted, type ErrorData } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -24,7 +30,12 @@ export interface BuildWorkerInput {
   request: BuildRequest;
   blobsDir: string;
   scratchDir: string;
+  /** Receives one message, the reason, when the task is cancelled. */
+  cancel?: MessagePort;
 }
+
+/** How long a cancelled build thread may take to stop before it is terminated. */
+const CANCEL_GRACE_MS = 10_000;
 
 /** What the build worker answers. */
 export type BuildWorkerOutput =
@@ -87,17 +98,43 @@ export class BuildPool implements BuildRunner {
           ...(signal ? { signal } : {}),
         });
       }
-      let out: BuildWorkerOutput;
-      try {
-        out = await this.#pool.run({ request, blobsDir, scratchDir }, signal ? { signal } : {});
-      } catch (err) {
-        if (signal?.aborted) throw new AbortError(signal.reason);
-        throw err;
-      }
+      const out = await this.#runInWorker(this.#pool, { request, blobsDir, scratchDir }, signal);
       if (!out.ok) throw fromErrorData(out.error);
       return out.result;
     } finally {
       await rm(scratchDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs one task; on cancel asks the thread to stop and waits for it (bounded), then throws. */
+  async #runInWorker(
+    pool: Piscina<BuildWorkerInput, BuildWorkerOutput>,
+    input: BuildWorkerInput,
+    signal: AbortSignal | undefined,
+  ): Promise<BuildWorkerOutput> {
+    if (!signal) return pool.run(input);
+    const { port1, port2 } = new MessageChannel();
+    const terminate = new AbortController();
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      port1.postMessage(String(signal.reason));
+      grace = setTimeout(() => terminate.abort(signal.reason), CANCEL_GRACE_MS);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const out = await pool.run(
+        { ...input, cancel: port2 },
+        { signal: terminate.signal, transferList: [port2] },
+      );
+      throwIfAborted(signal);
+      return out;
+    } catch (err) {
+      if (signal.aborted) throw new AbortError(signal.reason);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(grace);
+      port1.close();
     }
   }
 

@@ -7,13 +7,18 @@ import type { BuildWorkerInput, BuildWorkerOutput } from '../build/build-pool.js
 import { toErrorData } from '../errors.js';
 
 export default async function buildWorker(input: BuildWorkerInput): Promise<BuildWorkerOutput> {
+  const cancelled = new AbortController();
+  input.cancel?.once('message', (reason: unknown) => cancelled.abort(reason));
   try {
     const result = await buildArchImage(input.request, {
       blobsDir: input.blobsDir,
       scratchDir: input.scratchDir,
+      signal: cancelled.signal,
     });
     return { ok: true, result };
   } catch (err) {
     return { ok: false, error: toErrorData(err) };
+  } finally {
+    input.cancel?.close();
   }
 }
