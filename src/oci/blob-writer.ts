@@ -4,18 +4,21 @@
  * A layer is written once, streaming: the uncompressed tar bytes are hashed for the diff_id
  * while they go into gzip, and the compressed bytes are hashed and counted on their way to a
  * temporary file, which is renamed to `blobs/sha256/<digest>` only when complete. Gzip settings
- * are fixed (level 6, default window and memory, no file name or time in the header), so the
- * same tar always gives the same blob digest on a given zlib.
+ * are fixed (level 6, default window and memory, 1 MiB chunks, no file name or time in the
+ * header), so the same tar always gives the same blob digest on a given zlib.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { constants, createGzip, type Gzip } from 'node:zlib';
+import { constants } from 'node:zlib';
 import { ApkgraphError, throwIfAborted, wrapError } from '../errors.js';
-import { createAtomicWriteStream, writeFileAtomic } from '../util/atomic.js';
+import {
+  createAtomicWriteStream,
+  writeFileAtomic,
+  type AtomicWriteStream,
+} from '../util/atomic.js';
+import { GuardedWriter } from '../util/guarded-writer.js';
+import { ParallelGzip } from './parallel-gzip.js';
 
 /** Where a blob ended up. */
 export interface BlobInfo {
@@ -24,13 +27,20 @@ export interface BlobInfo {
   size: number;
 }
 
-/** The gzip options of every layer apkgraph writes; changing them changes every digest. */
+/**
+ * The gzip settings of every layer apkgraph writes; changing any of them changes every digest.
+ * The window is always 32 KiB. Chunks of 1 MiB are compressed on separate threads (see
+ * {@link ParallelGzip}); the cut points, not the thread count, fix the output.
+ */
 export const LAYER_GZIP_OPTIONS = {
   level: 6,
   memLevel: 8,
-  windowBits: 15,
   strategy: constants.Z_DEFAULT_STRATEGY,
+  chunkBytes: 1 << 20,
 } as const;
+
+/** Layer chunks compressed at once: enough to keep a few cores busy, each about 2 MiB. */
+const GZIP_IN_FLIGHT = 4;
 
 /** The path of a blob with `digest` under a `blobs/sha256` directory. */
 export function blobPath(blobsDir: string, digest: string): string {
@@ -65,35 +75,26 @@ export interface LayerBlobInfo extends BlobInfo {
  */
 export class GzipBlobWriter {
   readonly #blobsDir: string;
-  readonly #gzip: Gzip;
+  readonly #gzip: ParallelGzip;
   readonly #diffHash: Hash = createHash('sha256');
   readonly #blobHash: Hash = createHash('sha256');
-  readonly #done: Promise<void>;
-  readonly #abortTemp: () => Promise<void>;
-  readonly #commit: (finalPath: string) => Promise<void>;
-  #uncompressed = 0;
+  readonly #temp: AtomicWriteStream;
+  readonly #out: GuardedWriter;
   #compressed = 0;
-  #failed: unknown;
 
-  private constructor(
-    blobsDir: string,
-    temp: { stream: NodeJS.WritableStream; abort(): Promise<void>; tempPath: string },
-  ) {
+  private constructor(blobsDir: string, temp: AtomicWriteStream) {
     this.#blobsDir = blobsDir;
-    this.#gzip = createGzip(LAYER_GZIP_OPTIONS);
-    const count = new Transform({
-      transform: (chunk: Buffer, _enc, cb) => {
-        this.#blobHash.update(chunk);
-        this.#compressed += chunk.length;
-        cb(null, chunk);
+    this.#temp = temp;
+    this.#out = new GuardedWriter(temp.stream);
+    this.#gzip = new ParallelGzip({
+      ...LAYER_GZIP_OPTIONS,
+      inFlight: GZIP_IN_FLIGHT,
+      output: async (bytes) => {
+        this.#blobHash.update(bytes);
+        this.#compressed += bytes.length;
+        await this.#out.write(bytes);
       },
     });
-    this.#done = pipeline(this.#gzip, count, temp.stream);
-    this.#done.catch((err: unknown) => {
-      this.#failed = err;
-    });
-    this.#abortTemp = () => temp.abort();
-    this.#commit = (finalPath) => rename(temp.tempPath, finalPath);
   }
 
   /**
@@ -106,35 +107,41 @@ export class GzipBlobWriter {
     return new GzipBlobWriter(blobsDir, temp);
   }
 
-  /** Adds uncompressed bytes, waiting when gzip is behind. */
+  /**
+   * Adds uncompressed bytes, waiting when gzip is behind. The writer may keep `chunk` until it
+   * is compressed; the caller must not reuse it.
+   */
   async write(chunk: Buffer, signal?: AbortSignal): Promise<void> {
-    if (this.#failed !== undefined) throw wrapError('writing a layer blob', this.#failed, 'ERR_IO');
+    throwIfAborted(signal);
     this.#diffHash.update(chunk);
-    this.#uncompressed += chunk.length;
-    if (!this.#gzip.write(chunk)) {
-      throwIfAborted(signal);
-      await Promise.race([once(this.#gzip, 'drain'), this.#done]);
+    try {
+      await this.#gzip.write(chunk);
+    } catch (err) {
+      throw wrapError('writing a layer blob', err, 'ERR_IO');
     }
   }
 
   /** Flushes gzip, renames the blob to its digest and returns the digests. */
   async finish(): Promise<LayerBlobInfo> {
-    this.#gzip.end();
-    await this.#done;
+    try {
+      await this.#gzip.end();
+      await this.#out.end();
+    } catch (err) {
+      throw wrapError('writing a layer blob', err, 'ERR_IO');
+    }
     const digest = `sha256:${this.#blobHash.digest('hex')}`;
-    await this.#commit(blobPath(this.#blobsDir, digest));
+    await rename(this.#temp.tempPath, blobPath(this.#blobsDir, digest));
     return {
       digest,
       size: this.#compressed,
       diffId: `sha256:${this.#diffHash.digest('hex')}`,
-      uncompressedSize: this.#uncompressed,
+      uncompressedSize: this.#gzip.size,
     };
   }
 
   /** Stops writing and removes the temporary file. */
   async abort(): Promise<void> {
-    this.#gzip.destroy();
-    await this.#done.catch(() => {});
-    await this.#abortTemp();
+    this.#gzip.abandon();
+    await this.#temp.abort();
   }
 }
