@@ -1,8 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { ApkgraphError } from '../errors.js';
-import { readDataTar, type DataTarEntry } from './data-tar.js';
+import { gunzipAhead, readDataTar, type DataTarEntry } from './data-tar.js';
 import { encodeTarEntry, encodeTarHeader, TAR_END } from '../tar/tar-encoder.js';
 
 const SHA1_HELLO = 'f572d396fae9206628714fb2ce00f72e94f2258f'; // sha1("hello\n")
@@ -114,5 +118,64 @@ describe('readDataTar', () => {
       entry: (e) => void seen.push(e),
     });
     expect(seen[0]?.pax.get('SCHILY.xattr.security.capability')?.equals(cap)).toBe(true);
+  });
+});
+
+describe('gunzipAhead', () => {
+  const withFile = async (data: Buffer, fn: (path: string) => Promise<void>): Promise<void> => {
+    const dir = await mkdtemp(join(tmpdir(), 'apkgraph-ahead-'));
+    try {
+      await writeFile(join(dir, 'data.tar.gz'), data);
+      await fn(join(dir, 'data.tar.gz'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  const body = Buffer.alloc(300_000, 'apk ');
+  const tarGz = gzipSync(
+    Buffer.concat([...encodeTarEntry({ name: 'usr/share/big', data: body }), TAR_END]),
+  );
+
+  it('decompresses before anyone reads, and the reader sees the same entries', async () => {
+    await withFile(tarGz, async (path) => {
+      const ahead = gunzipAhead(path, 1 << 20);
+      await sleep(200);
+      // The whole tar (header, body, padding, end) is ready before the first read.
+      expect(ahead.readableLength).toBeGreaterThan(body.length);
+      let size = 0;
+      const summary = await readDataTar(
+        ahead,
+        { data: (c) => void (size += c.length) },
+        { decompressed: true },
+      );
+      expect(summary.entries).toBe(1);
+      expect(size).toBe(body.length);
+    });
+  });
+
+  it('holds no more than asked for', async () => {
+    await withFile(tarGz, async (path) => {
+      const ahead = gunzipAhead(path, 64 * 1024);
+      await sleep(200);
+      expect(ahead.readableLength).toBeLessThan(body.length / 2);
+      ahead.destroy();
+    });
+  });
+
+  it('reports damaged gzip data and a missing file when read', async () => {
+    await withFile(tarGz.subarray(0, 200), async (path) => {
+      const err = await readDataTar(gunzipAhead(path, 1 << 20), {}, { decompressed: true }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as ApkgraphError).code).toBe('ERR_GZIP');
+      const gone = await readDataTar(
+        gunzipAhead(`${path}.gone`, 1 << 20),
+        {},
+        {
+          decompressed: true,
+        },
+      ).catch((e: unknown) => e);
+      expect((gone as ApkgraphError).code).toBe('ERR_IO');
+    });
   });
 });

@@ -6,15 +6,40 @@
  * symlinks carry a PAX `APK-TOOLS.checksum.SHA1` (hex SHA-1 of the content, or of the link
  * target) which is checked here, once the body has been read and before the caller hears that
  * the entry is complete. PAX values stay raw bytes, so binary xattrs reach the caller intact.
- * Nothing is buffered beyond one decompressed chunk.
+ * Nothing is buffered beyond one decompressed chunk, unless the caller asks to decompress ahead.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { Readable, type TransformOptions } from 'node:stream';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { ApkgraphError, throwIfAborted } from '../errors.js';
 import { normalizeEntryPath } from '../tar/entry-path.js';
 import { readTar, type RawTarHeader } from '../tar/tar-decoder.js';
 import type { TarEntryType, TarHeader } from '../tar/tar-encoder.js';
+
+/** Output piece size of package decompression: larger pieces mean fewer thread-pool round trips. */
+const INFLATE_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Starts decompressing the gzip file at `path` at once, on libuv's thread pool, keeping up to
+ * `aheadBytes` of tar ready before anyone reads it. Reading the result with
+ * `readDataTar(…, { decompressed: true })` then overlaps the decompression of the next
+ * packages with the handling of the current one. Errors (a missing file, damaged gzip data)
+ * come out of the stream when it is read.
+ */
+export function gunzipAhead(path: string, aheadBytes: number): Readable {
+  // zlib streams take the Transform options too, though @types/node lists only zlib's own.
+  const options: ZlibOptions & TransformOptions = {
+    chunkSize: INFLATE_CHUNK_BYTES,
+    readableHighWaterMark: aheadBytes,
+  };
+  const inflate = createGunzip(options);
+  const file = createReadStream(path, { highWaterMark: 256 * 1024 });
+  file.on('error', (err) => inflate.destroy(err));
+  inflate.on('close', () => file.destroy());
+  file.pipe(inflate);
+  return inflate;
+}
 
 /** The PAX record in which apk stores an entry's SHA-1. */
 export const APK_SHA1_RECORD = 'APK-TOOLS.checksum.SHA1';
@@ -48,6 +73,8 @@ export interface ReadDataTarOptions {
   source?: string;
   /** `throw` (default) stops at the first bad checksum; `collect` lists them in the result. */
   onChecksumMismatch?: 'throw' | 'collect';
+  /** The input is the tar itself, already decompressed (see {@link gunzipAhead}). */
+  decompressed?: boolean;
   signal?: AbortSignal;
 }
 
@@ -95,7 +122,8 @@ async function call(fn: () => Promise<void> | void): Promise<void> {
 }
 
 /**
- * Reads a gzip-compressed data tar, calls `handlers` for each entry in order, and checks the
+ * Reads a gzip-compressed data tar (or the tar itself with `decompressed`), calls `handlers`
+ * for each entry in order, and checks the
  * per-file SHA-1 records while streaming. Errors of the handlers come back unchanged; damaged
  * input gives ERR_GZIP or ERR_TAR, a read failure ERR_IO.
  */
@@ -107,9 +135,13 @@ export async function readDataTar(
   const source = opts.source ?? 'package';
   const summary: DataTarSummary = { entries: 0, badFiles: [], uncheckedFiles: [] };
   const input = dataTarGz instanceof Readable ? dataTarGz : Readable.from(dataTarGz);
-  const gunzip = createGunzip();
-  input.on('error', (err) => gunzip.destroy(err));
-  input.pipe(gunzip);
+  let tar: Readable = input;
+  if (!opts.decompressed) {
+    const inflate = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
+    input.on('error', (err) => inflate.destroy(err));
+    input.pipe(inflate);
+    tar = inflate;
+  }
 
   let current: DataTarEntry | undefined;
   let hash: Hash | undefined;
@@ -139,7 +171,7 @@ export async function readDataTar(
 
   try {
     await readTar(
-      gunzip as AsyncIterable<Buffer>,
+      tar as AsyncIterable<Buffer>,
       {
         entry: async (header) => {
           throwIfAborted(opts.signal);
@@ -168,7 +200,7 @@ export async function readDataTar(
     );
   } catch (err) {
     input.destroy();
-    gunzip.destroy();
+    tar.destroy();
     if (err instanceof HandlerFailure) throw err.error;
     throw wrapTarError(err, source);
   }

@@ -5,6 +5,7 @@
  * rules decide who owns a path that two packages ship.
  */
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { readDataTar, type DataTarEntry } from '../apk/data-tar.js';
 import { ApkgraphError, wrapError } from '../errors.js';
 import { normalizeEntryPath } from '../tar/entry-path.js';
@@ -50,7 +51,11 @@ export async function installPackage(
   dataPath: string,
   index: number,
   owners: readonly OwnerInfo[],
-  options: { signal?: AbortSignal } = {},
+  options: {
+    signal?: AbortSignal;
+    /** The package's tar, already being decompressed (see `gunzipAhead`); else `dataPath`. */
+    tar?: Readable;
+  } = {},
 ): Promise<InstalledFiles> {
   const me = owners[index] as OwnerInfo;
   const label = `${me.name}-${me.version}`;
@@ -129,9 +134,13 @@ export async function installPackage(
 
   try {
     await readDataTar(
-      createReadStream(dataPath),
+      options.tar ?? createReadStream(dataPath),
       { entry: onEntry, data: onData, end: onEnd },
-      { source: label, ...(options.signal ? { signal: options.signal } : {}) },
+      {
+        source: label,
+        decompressed: options.tar !== undefined,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
     );
   } catch (err) {
     throw wrapError(`installing ${label}`, err, failureCode(err), {
