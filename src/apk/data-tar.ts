@@ -18,7 +18,7 @@ import { readTar, type RawTarHeader } from '../tar/tar-decoder.js';
 import type { TarEntryType, TarHeader } from '../tar/tar-encoder.js';
 
 /** Output piece size of package decompression: larger pieces mean fewer thread-pool round trips. */
-const INFLATE_CHUNK_BYTES = 64 * 1024;
+const INFLATE_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Starts decompressing the gzip file at `path` at once, on libuv's thread pool, keeping up to

@@ -17,6 +17,9 @@ const deflateRawAsync = promisify(deflateRaw) as (
   options: ZlibOptions,
 ) => Promise<Buffer>;
 
+/** zlib's output buffer per call; one chunk's output usually fits, saving round trips. */
+const OUTPUT_PIECE_BYTES = 512 * 1024;
+
 /** The largest distance a deflate match may reach back. */
 const WINDOW_BYTES = 32 * 1024;
 
@@ -138,6 +141,7 @@ export class ParallelGzip {
       strategy: this.#opts.strategy,
       windowBits: 15,
       finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      chunkSize: OUTPUT_PIECE_BYTES,
     };
     if (this.#tail) options.dictionary = this.#tail;
     const job = deflateRawAsync(chunk, options);
