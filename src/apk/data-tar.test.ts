@@ -138,7 +138,7 @@ describe('gunzipAhead', () => {
 
   it('decompresses before anyone reads, and the reader sees the same entries', async () => {
     await withFile(tarGz, async (path) => {
-      const ahead = gunzipAhead(path, 1 << 20);
+      const ahead = gunzipAhead(path, 4 << 20);
       await sleep(200);
       // The whole tar (header, body, padding, end) is ready before the first read.
       expect(ahead.readableLength).toBeGreaterThan(body.length);
