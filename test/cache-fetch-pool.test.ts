@@ -95,3 +95,69 @@ describe.each([
     expect(left).toEqual([]);
   });
 });
+
+describe('FetchPool on one worker thread', () => {
+  let tmp: string;
+  let server: RepoServer | undefined;
+  let pool: FetchPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    await server?.close();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('runs several cancellable downloads at once, and cancelling them leaves nothing', async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'apkgraph-pool-'));
+    const records = await writeFixtureRepo(
+      join(tmp, 'repo'),
+      ARCH,
+      Array.from({ length: 6 }, (_, i) => ({
+        name: `p${i}`,
+        version: '1-r0',
+        payloadBytes: 50_000,
+      })),
+    );
+    const asked = new Set<string>();
+    server = await startRepoServer({
+      root: join(tmp, 'repo'),
+      faults: {
+        decide: ({ path }) => {
+          if (!path.endsWith('.apk')) return undefined;
+          asked.add(path);
+          return 'stall';
+        },
+      },
+    });
+    pool = new FetchPool({ maxThreads: 1, http: { requestTimeoutMs: 60_000, retries: 0 } });
+    const cache = new PackageCache({ root: join(tmp, 'cache'), fetcher: pool });
+    const ac = new AbortController();
+    const refs = records.map((r) => ({
+      repository: server!.url,
+      arch: ARCH,
+      name: r.name,
+      version: r.version,
+      checksum: r.checksum!,
+      size: r.size!,
+    }));
+    const pending = refs.map((r) => cache.ensure(r, { signal: ac.signal }));
+    // Every download is a task with a cancel signal; all six reach the server although they
+    // share one thread (one at a time, this would wait forever on the first stalled body).
+    for (let i = 0; i < 500 && asked.size < refs.length; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(asked.size).toBe(refs.length);
+    ac.abort(new Error('user cancelled'));
+    for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    // As above, the downloads end a moment after their callers are released.
+    const leftovers = async (): Promise<string[]> => {
+      const names = await Promise.all(
+        refs.map((r) => readdir(cache.entryPaths(r).dir).catch(() => [] as string[])),
+      );
+      return names.flat().filter((n) => n.startsWith('.tmp-'));
+    };
+    for (let i = 0; i < 100 && (await leftovers()).length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await leftovers()).toEqual([]);
+  });
+});

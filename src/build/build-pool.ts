@@ -16,26 +16,21 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { AbortError, fromErrorData, throwIfAborted, type ErrorData } from '../errors.js';
+import { fromErrorData, throwIfAborted, type ErrorData } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
+import { runCancellable, type Cancellable } from '../workers/cancel.js';
 import { workerFile } from '../workers/locate.js';
 import { buildArchImage } from './build-arch-image.js';
 import type { ArchImageResult, BuildRequest } from './types.js';
 
 /** What the build worker receives. */
-export interface BuildWorkerInput {
+export interface BuildWorkerInput extends Cancellable {
   request: BuildRequest;
   blobsDir: string;
   scratchDir: string;
-  /** Receives one message, the reason, when the task is cancelled. */
-  cancel?: MessagePort;
 }
-
-/** How long a cancelled build thread may take to stop before it is terminated. */
-const CANCEL_GRACE_MS = 10_000;
 
 /** What the build worker answers. */
 export type BuildWorkerOutput =
@@ -98,43 +93,13 @@ export class BuildPool implements BuildRunner {
           ...(signal ? { signal } : {}),
         });
       }
-      const out = await this.#runInWorker(this.#pool, { request, blobsDir, scratchDir }, signal);
+      const out = await runCancellable(this.#pool, { request, blobsDir, scratchDir }, signal, {
+        afterGrace: 'terminate',
+      });
       if (!out.ok) throw fromErrorData(out.error);
       return out.result;
     } finally {
       await rm(scratchDir, { recursive: true, force: true });
-    }
-  }
-
-  /** Runs one task; on cancel asks the thread to stop and waits for it (bounded), then throws. */
-  async #runInWorker(
-    pool: Piscina<BuildWorkerInput, BuildWorkerOutput>,
-    input: BuildWorkerInput,
-    signal: AbortSignal | undefined,
-  ): Promise<BuildWorkerOutput> {
-    if (!signal) return pool.run(input);
-    const { port1, port2 } = new MessageChannel();
-    const terminate = new AbortController();
-    let grace: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      port1.postMessage(String(signal.reason));
-      grace = setTimeout(() => terminate.abort(signal.reason), CANCEL_GRACE_MS);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const out = await pool.run(
-        { ...input, cancel: port2 },
-        { signal: terminate.signal, transferList: [port2] },
-      );
-      throwIfAborted(signal);
-      return out;
-    } catch (err) {
-      if (signal.aborted) throw new AbortError(signal.reason);
-      throw err;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      clearTimeout(grace);
-      port1.close();
     }
   }
 

@@ -4,15 +4,16 @@
  * Splitting and hashing a package is CPU work (gunzip of the control member, SHA-256 of the
  * data), so a big prefetch spreads it over threads. The main thread keeps the single-flight map
  * and the locks, so a package is handed to at most one worker at a time. Each worker keeps its
- * own HTTP client (connection pools do not cross threads).
+ * own HTTP client (connection pools do not cross threads), and runs several fetches at once.
  *
- * Cancelling a running task terminates its worker thread. The task only ever wrote temporary
- * files, and those are removed here afterwards, so a killed task leaves nothing behind.
+ * Cancelling a running task asks it to stop (see src/workers/cancel.ts) and waits until it has;
+ * the task only ever wrote temporary files, and any it left are removed here afterwards.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { AbortError, fromErrorData, type ErrorData } from '../errors.js';
 import { HttpClient, type HttpClientOptions } from '../repo/http-client.js';
+import { runCancellable, type Cancellable } from '../workers/cancel.js';
 import { workerFile } from '../workers/locate.js';
 import {
   removeOwnTempFiles,
@@ -25,7 +26,7 @@ import {
 export type PlainHttpOptions = Omit<HttpClientOptions, 'logger' | 'dispatcher' | 'random'>;
 
 /** What the fetch worker receives. */
-export interface FetchWorkerInput {
+export interface FetchWorkerInput extends Cancellable {
   task: FetchTask;
   http: PlainHttpOptions;
 }
@@ -42,6 +43,11 @@ export interface FetchRunner {
 export interface FetchPoolOptions {
   /** Worker threads. Default: available parallelism, at most 8. */
   maxThreads?: number;
+  /**
+   * Fetches one thread runs at once. A fetch mostly waits on the network, so one per thread
+   * would leave the threads idle and the downloads in single file. Default 8.
+   */
+  tasksPerThread?: number;
   /** Run in the calling thread with no workers (tests, tiny runs). */
   inProcess?: boolean;
   http?: PlainHttpOptions;
@@ -67,11 +73,19 @@ export class FetchPool implements FetchRunner {
       this.#ownsClient = options.client === undefined;
     } else {
       this.#ownsClient = false;
+      const tasksPerThread = options.tasksPerThread ?? 8;
+      if (!Number.isInteger(tasksPerThread) || tasksPerThread < 1) {
+        throw new RangeError(`tasksPerThread must be a positive integer, got ${tasksPerThread}`);
+      }
       this.#pool = new Piscina({
         filename: workerFile('fetch'),
         maxThreads,
         minThreads: 0,
         idleTimeout: 5_000,
+        concurrentTasksPerWorker: tasksPerThread,
+        // By default an idle piscina thread blocks in Atomics.wait until the next task comes,
+        // which freezes the other fetches it is running (and its keep-alive connections).
+        atomics: 'disabled',
       });
     }
   }
@@ -82,7 +96,9 @@ export class FetchPool implements FetchRunner {
       return runFetchTask(task, { client: this.#client, ...(signal ? { signal } : {}) });
     let out: FetchWorkerOutput;
     try {
-      out = await this.#pool!.run({ task, http: this.#http }, signal ? { signal } : {});
+      out = await runCancellable(this.#pool!, { task, http: this.#http }, signal, {
+        afterGrace: 'detach',
+      });
     } catch (err) {
       await removeOwnTempFiles(task.dir);
       if (signal?.aborted) throw new AbortError(signal.reason);

@@ -5,20 +5,20 @@
 import { buildArchImage } from '../build/build-arch-image.js';
 import type { BuildWorkerInput, BuildWorkerOutput } from '../build/build-pool.js';
 import { toErrorData } from '../errors.js';
+import { cancelSignalOf } from './cancel.js';
 
 export default async function buildWorker(input: BuildWorkerInput): Promise<BuildWorkerOutput> {
-  const cancelled = new AbortController();
-  input.cancel?.once('message', (reason: unknown) => cancelled.abort(reason));
+  const cancel = cancelSignalOf(input.cancel);
   try {
     const result = await buildArchImage(input.request, {
       blobsDir: input.blobsDir,
       scratchDir: input.scratchDir,
-      signal: cancelled.signal,
+      signal: cancel.signal,
     });
     return { ok: true, result };
   } catch (err) {
     return { ok: false, error: toErrorData(err) };
   } finally {
-    input.cancel?.close();
+    cancel.done();
   }
 }

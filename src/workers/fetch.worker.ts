@@ -6,21 +6,25 @@ import { toErrorData } from '../errors.js';
 import type { FetchWorkerInput, FetchWorkerOutput } from '../cache/fetch-pool.js';
 import { runFetchTask } from '../cache/fetch-task.js';
 import { HttpClient } from '../repo/http-client.js';
+import { cancelSignalOf } from './cancel.js';
 
-// One client per thread, created on the first task, so connections are reused across tasks.
-let client: HttpClient | undefined;
-let clientKey = '';
+// One client per thread and HTTP settings, created on first use, so connections are reused
+// across tasks. Several tasks run at once, so a client is never closed under another's feet.
+const clients = new Map<string, HttpClient>();
 
 export default async function fetchWorker(input: FetchWorkerInput): Promise<FetchWorkerOutput> {
   const key = JSON.stringify(input.http);
-  if (!client || key !== clientKey) {
-    await client?.close();
+  let client = clients.get(key);
+  if (!client) {
     client = new HttpClient(input.http);
-    clientKey = key;
+    clients.set(key, client);
   }
+  const cancel = cancelSignalOf(input.cancel);
   try {
-    return { ok: true, result: await runFetchTask(input.task, { client }) };
+    return { ok: true, result: await runFetchTask(input.task, { client, signal: cancel.signal }) };
   } catch (err) {
     return { ok: false, error: toErrorData(err) };
+  } finally {
+    cancel.done();
   }
 }
