@@ -8,6 +8,11 @@
  * re-hashing hundreds of megabytes on every build would cost more than the download it saves.
  * Its size is checked instead when the index gives the package size (signature + control + data
  * = `S:`), which catches truncation. `apkgraph cache verify` re-hashes everything.
+ *
+ * Within one process, an entry checked once is remembered with the identity of its files
+ * (inode, size, modification time); later hits only compare those, one `stat` per file, and
+ * check again in full when anything differs. A big set asks for the same package thousands of
+ * times, and re-reading its control file each time cost more than all the downloads.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -107,4 +112,38 @@ export async function inspectEntry(
       sizes,
     },
   };
+}
+
+/** Inode, size and mtime of each file of `entry`, or undefined if one is missing. */
+async function fileStamps(entry: EntryFiles): Promise<string | undefined> {
+  const paths = [entry.controlPath, entry.dataPath, entry.signaturePath ?? ''];
+  const stats = await Promise.all(
+    paths.map((p) => (p === '' ? Promise.resolve(undefined) : stat(p).catch(() => null))),
+  );
+  if (stats.some((s) => s === null)) return undefined;
+  return stats.map((s) => (s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-')).join(' ');
+}
+
+/**
+ * Entries this process has verified, each with the identity its files had then. Keys name an
+ * entry and the index record it was checked against (directory, checksum, size).
+ */
+export class VerifiedEntries {
+  readonly #entries = new Map<string, { entry: EntryFiles; stamps: string }>();
+
+  /** The remembered entry for `key`, if its files are still the ones that were verified. */
+  async get(key: string): Promise<EntryFiles | undefined> {
+    const known = this.#entries.get(key);
+    if (!known) return undefined;
+    if ((await fileStamps(known.entry)) === known.stamps) return known.entry;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  /** Remembers `entry`, just verified, with the current identity of its files. */
+  async remember(key: string, entry: EntryFiles): Promise<void> {
+    const stamps = await fileStamps(entry);
+    if (stamps === undefined) this.#entries.delete(key);
+    else this.#entries.set(key, { entry, stamps });
+  }
 }

@@ -20,7 +20,7 @@ import { nullLogger, type Logger } from '../log/logger.js';
 import { fetchSource, packageLocation, type MirrorMap } from '../repo/location.js';
 import { cacheFsError } from './fs-errors.js';
 import { CounterSet, type CacheCounters, type CacheStatus } from './counters.js';
-import { inspectEntry, type EntryFiles } from './entry-check.js';
+import { inspectEntry, VerifiedEntries, type EntryFiles } from './entry-check.js';
 import { tryLock, waitForUnlock } from './entry-lock.js';
 import type { FetchRunner } from './fetch-pool.js';
 import { removeDeadTempFiles, type SectionLimits } from './fetch-task.js';
@@ -64,6 +64,7 @@ export class PackageCache {
   readonly #limits: Partial<SectionLimits>;
   readonly #flights = new SingleFlight<CachedPackage>();
   readonly #counters = new CounterSet();
+  readonly #verified = new VerifiedEntries();
 
   constructor(options: PackageCacheOptions) {
     this.layout = new CacheLayout(options.root);
@@ -196,8 +197,14 @@ export class PackageCache {
 
   /** A complete entry, or undefined; a damaged entry is removed so it is fetched again. */
   async #check(pkg: PackageRef, dir: string): Promise<EntryFiles | undefined> {
+    const key = verifiedKey(pkg, dir);
+    const known = await this.#verified.get(key);
+    if (known) return known;
     const state = await inspectEntry(dir, pkg);
-    if (state.state === 'complete') return state.entry;
+    if (state.state === 'complete') {
+      await this.#verified.remember(key, state.entry);
+      return state.entry;
+    }
     if (state.state === 'corrupt') {
       this.#logger.warn('damaged cache entry, fetching it again', {
         package: `${pkg.name}-${pkg.version}`,
@@ -232,7 +239,7 @@ export class PackageCache {
         got: total,
       });
     }
-    return {
+    const entry: EntryFiles = {
       dir,
       controlPath: result.controlPath,
       dataPath: result.dataPath,
@@ -241,7 +248,14 @@ export class PackageCache {
       dataSha256: result.dataSha256,
       sizes: result.sizes,
     };
+    await this.#verified.remember(verifiedKey(pkg, dir), entry);
+    return entry;
   }
+}
+
+/** What a verified entry is remembered under: where it is and the record it matched. */
+function verifiedKey(pkg: PackageRef, dir: string): string {
+  return `${dir}\0${pkg.checksum ?? ''}\0${pkg.size ?? ''}`;
 }
 
 /** Removes a package's section files (not its lock, not other processes' temp files). */
