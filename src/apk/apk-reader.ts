@@ -66,6 +66,12 @@ export interface SplitApkOptions {
   maxDataBytes?: number;
   /** The package or file, for messages. */
   source?: string;
+  /**
+   * Called with the hex SHA-1 of the control member as soon as it has streamed past, before
+   * the data. Throwing stops the split there, so a package that does not match its index
+   * checksum is refused without downloading its data.
+   */
+  onControl?: (controlSha1Hex: string) => void;
   signal?: AbortSignal;
 }
 
@@ -141,6 +147,7 @@ async function split(
   let head: Buffer = Buffer.alloc(0);
   let sig: GzipMember | undefined;
   let control: GzipMember | undefined;
+  let controlSha1: Buffer | undefined;
   let dataSize = 0;
   let fileSize = 0;
 
@@ -179,6 +186,11 @@ async function split(
     }
     head = head.length === 0 ? Buffer.from(chunk) : Buffer.concat([head, chunk]);
     if (scanHead()) {
+      const found = control as GzipMember | undefined;
+      if (found) {
+        controlSha1 = createHash('sha1').update(head.subarray(found.start, found.end)).digest();
+        opts.onControl?.(controlSha1.toString('hex'));
+      }
       const rest = head.subarray((control as GzipMember | undefined)?.end ?? head.length);
       if (rest.length > 0) await feedData(rest);
     } else if (head.length > maxControl) {
@@ -217,7 +229,7 @@ async function split(
   }
   const pkginfo = parsePkgInfo(pkginfoEntry.data.toString('utf8'), what);
   const controlBytes = head.subarray(ctl.start, ctl.end);
-  const controlSha1 = createHash('sha1').update(controlBytes).digest();
+  controlSha1 ??= createHash('sha1').update(controlBytes).digest();
   const sha256Hex = dataHash.digest('hex');
 
   let signature: ApkSections['signature'];

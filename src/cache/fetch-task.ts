@@ -95,15 +95,13 @@ export async function runFetchTask(
         maxControlBytes: limits.maxControlBytes,
         maxDataBytes: limits.maxDataBytes,
         source: task.label,
+        // Refused as soon as the control member is in, before the data is downloaded.
+        onControl: (sha1Hex) => checkControl(task, sha1Hex),
         ...(signal ? { signal } : {}),
       },
     );
     if (writeError) throw writeError;
-    // TODO(perf): a package that does not match its index checksum is only refused after the
-    // whole download, because the splitter reports the control member at the end. A callback
-    // from the splitter when the control member is complete would stop such downloads early.
     const controlSha1Hex = split.control.sha1Hex;
-    checkControl(task, controlSha1Hex);
     const datahash = split.pkginfo.get('datahash')?.toLowerCase();
     if (datahash === undefined) {
       throw new ApkgraphError('ERR_APK_CHECKSUM', `${task.label} has no datahash in .PKGINFO`, {

@@ -191,6 +191,20 @@ describe('package downloads under network faults', () => {
     expect(await tempLeftovers(cacheRoot)).toEqual([]);
   });
 
+  it('refuses a package whose control does not match before downloading its data', async () => {
+    // 32 KiB/s: the ~64 KiB package would take two seconds to send in full.
+    const s = await serve(undefined, { bandwidthBytesPerSec: 32 * 1024 });
+    const { cache } = cacheWith(HTTP);
+    const wrong = { ...refOf(records()[0]!, s.url), checksum: records()[1]!.checksum };
+    const err = await caught(() => cache.ensure(wrong));
+    expect(err.code).toBe('ERR_APK_CHECKSUM');
+    // The server stopped sending soon after the control member, far short of the data.
+    const sent = server?.counts().get(n0)?.bytes ?? 0;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(records()[0]!.size! / 2);
+    expect(await tempLeftovers(cacheRoot)).toEqual([]);
+  });
+
   it('keeps finished entries and leaves no temp files when the server disappears mid-run', async () => {
     // ~64 KiB per package at 256 KiB/s: the run is still going when the server goes away.
     const s = await serve(undefined, { bandwidthBytesPerSec: 256 * 1024 });
