@@ -328,8 +328,8 @@ export class HttpClient {
         url,
         cause: err,
         hint: timeout
-          ? 'the server is slow or stalled; try again later, ' +
-            'or raise the requestTimeoutMs option of the HTTP client'
+          ? 'the server is slow or stalled; try again later, or allow more time ' +
+            '(apkgraph run --timeout SECONDS; the requestTimeoutMs option of the HTTP client)'
           : 'check the network and the repository URL',
       },
     );

@@ -55,6 +55,30 @@ export function parsePositiveInt(flag: string, value: string): number {
   return n;
 }
 
+/** A whole number ≥ 0 (e.g. `--retries`). */
+export function parseNonNegativeInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ApkgraphError(
+      'ERR_USAGE',
+      `${flag} must be a whole number, 0 or more, got "${value}"`,
+    );
+  }
+  return n;
+}
+
+/** Seconds, possibly fractional, greater than 0 (e.g. `--timeout 2.5`); returns milliseconds. */
+export function parseSecondsToMs(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new ApkgraphError(
+      'ERR_USAGE',
+      `${flag} must be a number of seconds above 0, got "${value}"`,
+    );
+  }
+  return Math.max(1, Math.round(n * 1000));
+}
+
 /** Commander's collector for repeatable options. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

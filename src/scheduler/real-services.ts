@@ -5,7 +5,7 @@
  */
 import type { Keyring } from '../apk/keys.js';
 import { BuildPool } from '../build/build-pool.js';
-import { FetchPool } from '../cache/fetch-pool.js';
+import { FetchPool, type PlainHttpOptions } from '../cache/fetch-pool.js';
 import { defaultCacheRoot } from '../cache/layout.js';
 import { PackageCache, type Coordination } from '../cache/package-cache.js';
 import { wrapError } from '../errors.js';
@@ -22,6 +22,8 @@ export interface RealServicesOptions {
   cacheDir?: string;
   mirrors?: Record<string, string>;
   offline?: boolean;
+  /** Timeouts and retries of every HTTP request (indexes and packages). */
+  http?: PlainHttpOptions;
   /** Fetch worker threads; default the fetch pool's own default. */
   fetchThreads?: number;
   /** Fetch in this thread (tests, tiny runs). */
@@ -51,9 +53,11 @@ export function createRealServices(
     cacheRoot: root,
     mirrors,
     offline: options.offline === true,
+    ...(options.http ? { http: { ...options.http, logger } } : {}),
     logger,
   });
   const fetcher = new FetchPool({
+    ...(options.http ? { http: options.http } : {}),
     ...(options.fetchThreads === undefined ? {} : { maxThreads: options.fetchThreads }),
     ...(options.fetchInProcess ? { inProcess: true, client: client.http } : {}),
   });

@@ -14,6 +14,7 @@ import type { PackageRecord } from '../../src/apk/types.js';
 import { FetchPool } from '../../src/cache/fetch-pool.js';
 import { PackageCache } from '../../src/cache/package-cache.js';
 import { createMemoryLogger } from '../../src/log/logger.js';
+import { writeModuleSet } from '../../src/moduleset/write.js';
 import { HttpClient, type HttpClientOptions } from '../../src/repo/http-client.js';
 import { RepositoryClient } from '../../src/repo/repository-client.js';
 import type { FaultKind } from '../../src/serve/faults.js';
@@ -21,9 +22,11 @@ import { startRepoServer, type RepoServer } from '../../src/serve/repo-server.js
 import {
   caught,
   expectCacheClean,
+  hasDist,
   listFiles,
   makeTemp,
   removeTemp,
+  runCli,
   tempLeftovers,
   testKey,
   writeRepo,
@@ -268,5 +271,42 @@ describe('index that changes between HEAD and GET', () => {
     } finally {
       await writeFile(indexPath, original);
     }
+  });
+});
+
+describe.skipIf(!hasDist)('apkgraph run under network faults', () => {
+  it('takes --timeout and --retries from the command line', async () => {
+    const s = await serve((r) => (r.path === n0 ? 'stall' : undefined));
+    const set = join(cacheRoot, 'set');
+    await writeModuleSet(set, {
+      settings: { archs: [ARCH], repositories: [s.url], keyring: [repo.keyPath], prefetch: true },
+      modules: { m: { apko: { contents: { packages: ['n0'] } }, module: { dev: false } } },
+    });
+    const res = await runCli([
+      'run',
+      set,
+      '--cache-dir',
+      join(cacheRoot, 'cache'),
+      '--out',
+      join(cacheRoot, 'out'),
+      '--timeout',
+      '0.3',
+      '--retries',
+      '1',
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('ERR_TIMEOUT');
+    expect(res.stderr).toContain('after 1 retries');
+    expect(res.stderr).toContain('--timeout');
+    // One attempt and one retry, each given up after 0.3 s instead of the default 30 s.
+    expect(gets(n0)).toBe(2);
+    expect(await tempLeftovers(cacheRoot)).toEqual([]);
+  });
+
+  it('refuses a --timeout that is not a positive number of seconds', async () => {
+    const res = await runCli(['run', 'modules', '--timeout', '0']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('ERR_USAGE');
+    expect(res.stderr).toContain('--timeout');
   });
 });

@@ -18,6 +18,8 @@ import {
   parseArchs,
   parseMirrors,
   parsePositiveInt,
+  parseNonNegativeInt,
+  parseSecondsToMs,
   checkSetMirrors,
   existingPaths,
 } from '../../scheduler/options.js';
@@ -45,6 +47,8 @@ interface RunFlags {
   report?: string;
   trace?: string;
   fetchCoordination: string;
+  timeout: string;
+  retries: string;
 }
 
 function parseCoordination(mode: string): Coordination {
@@ -89,6 +93,12 @@ export function register(program: Command, io: () => CliIo): void {
         'the control group of "apkgraph bench")',
       'single-flight',
     )
+    .option(
+      '--timeout <seconds>',
+      'longest wait for a response, and for each piece of a body, before a retry',
+      '30',
+    )
+    .option('--retries <n>', 'retries of a failed request (with backoff) before giving up', '4')
     .option('--report <file>', 'write a JSON summary of the run')
     .option('--trace <file>', 'write Chrome trace-event JSON (open it in ui.perfetto.dev)')
     .action(async (setDir: string, flags: RunFlags) => {
@@ -96,6 +106,10 @@ export function register(program: Command, io: () => CliIo): void {
       const jobs =
         flags.jobs === undefined ? availableParallelism() : parsePositiveInt('--jobs', flags.jobs);
       const configJobs = parsePositiveInt('--config-jobs', flags.configJobs);
+      const http = {
+        requestTimeoutMs: parseSecondsToMs('--timeout', flags.timeout),
+        retries: parseNonNegativeInt('--retries', flags.retries),
+      };
       const archs = parseArchs(flags.arch ?? []);
       const keyring = await existingPaths('--keyring', flags.keyring ?? []);
       const set = await loadModuleSet(setDir);
@@ -121,6 +135,7 @@ export function register(program: Command, io: () => CliIo): void {
       const services = createRealServices({
         cacheDir,
         mirrors,
+        http,
         offline: flags.offline === true,
         // Builds are CPU-bound: more threads than cores only add memory. --jobs still bounds
         // how many build nodes are in flight (fetching what they miss, or queued for a thread).
