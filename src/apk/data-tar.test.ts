@@ -162,6 +162,27 @@ describe('gunzipAhead', () => {
     });
   });
 
+  it('keeps a failure that comes before anyone reads, for the reader', async () => {
+    await withFile(tarGz.subarray(0, 200), async (path) => {
+      const crashes: unknown[] = [];
+      const onCrash = (err: unknown): void => void crashes.push(err);
+      process.on('uncaughtException', onCrash);
+      try {
+        const damaged = gunzipAhead(path, 1 << 20);
+        const missing = gunzipAhead(`${path}.gone`, 1 << 20);
+        // Both fail long before this; neither may take the process down meanwhile.
+        await sleep(200);
+        expect(crashes).toEqual([]);
+        const a = await readDataTar(damaged, {}, { decompressed: true }).catch((e: unknown) => e);
+        const b = await readDataTar(missing, {}, { decompressed: true }).catch((e: unknown) => e);
+        expect((a as ApkgraphError).code).toBe('ERR_GZIP');
+        expect((b as ApkgraphError).code).toBe('ERR_IO');
+      } finally {
+        process.off('uncaughtException', onCrash);
+      }
+    });
+  });
+
   it('reports damaged gzip data and a missing file when read', async () => {
     await withFile(tarGz.subarray(0, 200), async (path) => {
       const err = await readDataTar(gunzipAhead(path, 1 << 20), {}, { decompressed: true }).catch(

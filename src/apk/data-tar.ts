@@ -34,6 +34,10 @@ export function gunzipAhead(path: string, aheadBytes: number): Readable {
     readableHighWaterMark: aheadBytes,
   };
   const inflate = createGunzip(options);
+  // Nobody may be reading yet when the file turns out missing or damaged. Without a listener
+  // the 'error' event would be thrown as an uncaught exception; the stream keeps the error
+  // and hands it to the reader when it gets there.
+  inflate.on('error', () => {});
   const file = createReadStream(path, { highWaterMark: 256 * 1024 });
   file.on('error', (err) => inflate.destroy(err));
   inflate.on('close', () => file.destroy());
