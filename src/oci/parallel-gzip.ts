@@ -36,9 +36,10 @@ export interface ParallelGzipOptions {
   output: (bytes: Buffer) => Promise<void>;
 }
 
-/** A gzip header with no name, no time and the Unix OS byte, as zlib writes one. */
+/** A gzip header with no name, no time and the Unix OS byte. */
 function gzipHeader(level: number): Buffer {
-  // XFL: 2 for the slowest level, 4 for the fastest, else 0 (RFC 1952, 2.3.1).
+  // XFL (RFC 1952, 2.3.1): 2 for the slowest level, 4 for the fastest, else 0. zlib also
+  // writes 4 for level 0 and the Huffman-only strategies, which layers never use.
   const xfl = level === 9 ? 2 : level === 1 ? 4 : 0;
   return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]);
 }
@@ -75,8 +76,8 @@ export class ParallelGzip {
   }
 
   /**
-   * Adds input. The compressor may keep a reference to `data` until the chunk that holds it is
-   * compressed, so the caller must not change it afterwards.
+   * Adds input. Compression reads `data` on other threads, later, without copying it: the
+   * caller must not change it afterwards.
    */
   async write(data: Buffer): Promise<void> {
     this.#check();
@@ -134,6 +135,7 @@ export class ParallelGzip {
 
   async #start(chunk: Buffer, last: boolean): Promise<void> {
     while (this.#queue.length >= this.#opts.inFlight) await this.#emitOldest();
+    if (this.#failed !== undefined) throw this.#failed;
     this.#crc = crc32(chunk, this.#crc);
     const options: ZlibOptions = {
       level: this.#opts.level,
@@ -148,10 +150,12 @@ export class ParallelGzip {
     // A failure is reported by #emitOldest; until then it must not count as unhandled.
     job.catch(() => {});
     this.#queue.push(job);
-    this.#tail =
+    // A copy, so that the dictionary does not keep a whole chunk (or a caller's buffer) alive.
+    this.#tail = Buffer.from(
       chunk.length >= WINDOW_BYTES
         ? chunk.subarray(chunk.length - WINDOW_BYTES)
-        : Buffer.concat([this.#tail ?? Buffer.alloc(0), chunk]).subarray(-WINDOW_BYTES);
+        : Buffer.concat([this.#tail ?? Buffer.alloc(0), chunk]).subarray(-WINDOW_BYTES),
+    );
   }
 
   async #emitOldest(): Promise<void> {
