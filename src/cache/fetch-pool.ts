@@ -7,7 +7,8 @@
  * own HTTP client (connection pools do not cross threads), and runs several fetches at once.
  *
  * Cancelling a running task asks it to stop (see src/workers/cancel.ts) and waits until it has;
- * the task only ever wrote temporary files, and any it left are removed here afterwards.
+ * a stopping task removes its own temporary files. When a thread dies instead, the temporary
+ * files its task left are removed here.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -61,6 +62,8 @@ export class FetchPool implements FetchRunner {
   readonly #client: HttpClient | undefined;
   readonly #ownsClient: boolean;
   readonly #http: PlainHttpOptions;
+  readonly #running = new Set<Promise<void>>();
+  readonly #cancelledDirs = new Set<string>();
 
   constructor(options: FetchPoolOptions = {}) {
     this.#http = options.http ?? {};
@@ -91,7 +94,18 @@ export class FetchPool implements FetchRunner {
   }
 
   async run(task: FetchTask, options: { signal?: AbortSignal } = {}): Promise<FetchResult> {
-    const { signal } = options;
+    const running = this.#run(task, options.signal);
+    // close() waits for these: a cancelled download is still removing its files.
+    const settled = running.then(
+      () => {},
+      () => {},
+    );
+    this.#running.add(settled);
+    void settled.then(() => this.#running.delete(settled));
+    return running;
+  }
+
+  async #run(task: FetchTask, signal: AbortSignal | undefined): Promise<FetchResult> {
     if (this.#client)
       return runFetchTask(task, { client: this.#client, ...(signal ? { signal } : {}) });
     let out: FetchWorkerOutput;
@@ -100,8 +114,15 @@ export class FetchPool implements FetchRunner {
         afterGrace: 'detach',
       });
     } catch (err) {
+      // Cancelled: the task removed its own files as it stopped, or, given up on after the
+      // grace period, is still running and will; removing them under it would break it. If
+      // the pool closes first, close() removes them.
+      if (signal?.aborted) {
+        this.#cancelledDirs.add(task.dir);
+        throw new AbortError(signal.reason);
+      }
+      // The thread died: nothing of the task's cleaned up after it.
       await removeOwnTempFiles(task.dir);
-      if (signal?.aborted) throw new AbortError(signal.reason);
       throw err;
     }
     if (!out.ok) {
@@ -111,8 +132,13 @@ export class FetchPool implements FetchRunner {
     return out.result;
   }
 
+  /** Waits for the fetches in progress to settle, then stops the threads and the client. */
   async close(): Promise<void> {
+    await Promise.all(this.#running);
     if (this.#ownsClient) await this.#client?.close();
     await this.#pool?.destroy();
+    // A cancelled task that was still running when its thread stopped left its files behind.
+    await Promise.all([...this.#cancelledDirs].map((dir) => removeOwnTempFiles(dir)));
+    this.#cancelledDirs.clear();
   }
 }
