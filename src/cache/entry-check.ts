@@ -10,9 +10,10 @@
  * = `S:`), which catches truncation. `apkgraph cache verify` re-hashes everything.
  *
  * Within one process, an entry checked once is remembered with the identity of its files
- * (inode, size, modification time); later hits only compare those, one `stat` per file, and
- * check again in full when anything differs. A big set asks for the same package thousands of
- * times, and re-reading its control file each time cost more than all the downloads.
+ * (device, inode, size, modification and change times); later hits only compare those, one
+ * `stat` per file, and check again in full when anything differs. A big set asks for the same
+ * package thousands of times, and re-reading its control file each time cost more than all
+ * the downloads.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -114,14 +115,17 @@ export async function inspectEntry(
   };
 }
 
-/** Inode, size and mtime of each file of `entry`, or undefined if one is missing. */
+/** Device, inode, size, mtime and ctime of each file of `entry`; undefined if one is missing. */
 async function fileStamps(entry: EntryFiles): Promise<string | undefined> {
   const paths = [entry.controlPath, entry.dataPath, entry.signaturePath ?? ''];
   const stats = await Promise.all(
     paths.map((p) => (p === '' ? Promise.resolve(undefined) : stat(p).catch(() => null))),
   );
   if (stats.some((s) => s === null)) return undefined;
-  return stats.map((s) => (s ? `${s.ino}:${s.size}:${s.mtimeMs}` : '-')).join(' ');
+  // ctime cannot be set back by utimes(), so an in-place rewrite always shows.
+  return stats
+    .map((s) => (s ? `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : '-'))
+    .join(' ');
 }
 
 /**

@@ -232,7 +232,8 @@ export class PackageCache {
       signal ? { signal } : {},
     );
     const total = result.sizes.signature + result.sizes.control + result.sizes.data;
-    if (pkg.size !== undefined && total !== pkg.size) {
+    const sizeMatches = pkg.size === undefined || total === pkg.size;
+    if (!sizeMatches) {
       this.#logger.warn('package size differs from the index', {
         package: label,
         index: pkg.size,
@@ -248,7 +249,9 @@ export class PackageCache {
       dataSha256: result.dataSha256,
       sizes: result.sizes,
     };
-    await this.#verified.remember(verifiedKey(pkg, dir), entry);
+    // An entry whose size disagrees with the index fails the next full check; it is not
+    // remembered, so later hits in this process judge it as a new process would.
+    if (sizeMatches) await this.#verified.remember(verifiedKey(pkg, dir), entry);
     return entry;
   }
 }
