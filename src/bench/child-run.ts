@@ -95,6 +95,8 @@ async function spawnRun(args: string[], rssFile: string, signal?: AbortSignal): 
     process.execPath,
     ['--import', pathToFileURL(rssProbeFile()).href, cliEntry(), ...args],
     {
+      // process.env carries the UV_THREADPOOL_SIZE that bin/apkgraph.js chose for this process;
+      // the child needs it from the start, as the --import probe starts the pool first.
       env: { ...process.env, APKGRAPH_BENCH_RSS_FILE: rssFile, CI: 'true' },
       stdio: ['ignore', 'ignore', 'pipe'],
       ...(signal ? { signal } : {}),
