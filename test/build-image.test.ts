@@ -3,6 +3,7 @@
  * layouts: umoci unpacks them, skopeo inspects them, oci-image-tool validates them.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -134,6 +135,25 @@ describe('buildArchImage and writeImageLayout', () => {
     await writeLayoutArchive(layout, archive);
     const fromTar = await run('skopeo', ['inspect', `oci-archive:${archive}:latest-amd64`]);
     expect((JSON.parse(fromTar.stdout) as { Digest: string }).Digest).toBe(amd.manifestDigest);
+  });
+
+  itWithTool('umoci', 'unpacks a layer of several gzip chunks byte for byte', async () => {
+    // Layers are deflated in 1 MiB chunks on several threads; 3.5 MiB of half-compressible
+    // content spans four of them, with matches reaching across every cut.
+    const block = Buffer.concat([randomBytes(96 * 1024), Buffer.alloc(96 * 1024, 'apk ')]);
+    const big = Buffer.concat(Array.from({ length: 19 }, () => block)).subarray(0, 3_500_000);
+    const { layout, result } = await build([
+      base,
+      hello,
+      { name: 'big', files: [{ name: 'usr/share/big.bin', data: big }] },
+    ]);
+    expect(result.layerSize).toBeGreaterThan(1 << 20);
+    const bundle = join(dir, 'bundle');
+    await run('umoci', ['unpack', '--rootless', '--image', `${layout}:latest`, bundle]);
+    const unpacked = await readFile(join(bundle, 'rootfs', 'usr/share/big.bin'));
+    expect(unpacked.equals(big)).toBe(true);
+    const blob = join(layout, 'blobs', 'sha256', result.layerDigest.slice(7));
+    await run('gzip', ['-t', blob]);
   });
 
   itWithTool('oci-image-tool', 'passes oci-image-tool validate', async () => {
