@@ -5,9 +5,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './cli-run.js';
 
+const execFileAsync = promisify(execFile);
+const BIN = fileURLToPath(new URL('../bin/apkgraph.js', import.meta.url));
+/** The compiled command line the bin script loads (`npm test` builds it first). */
+const BIN_TARGET = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const DEMO_REPOSITORY = 'http://127.0.0.1:8089/apkgraph-demo/main';
 const STRAY_MIRROR = 'http://127.0.0.1:9/not-named=http://127.0.0.1:9/elsewhere';
 
@@ -102,6 +110,42 @@ describe('command-line usage errors', () => {
       expect([args[0], r.code]).toEqual([args[0], 2]);
       expect(r.err).toContain('error[ERR_USAGE]');
     }
+  });
+
+  it('refuses, once and before anything runs, an --arch no selected module builds', async () => {
+    const out = join(dir, 'out');
+    const r = await runCli(['run', 'modules', '--arch', 'riscv64', '--out', out, ...common()]);
+    expect(r.code).toBe(2);
+    expect(r.err.match(/error\[ERR_USAGE\]/g)).toHaveLength(1);
+    expect(r.err).toContain('none of the archs asked for (riscv64)');
+    // No node started: no progress lines, no summary.
+    expect(r.err).not.toContain('FAILED');
+  });
+
+  it('treats an unknown --target as a usage error and takes comma lists', async () => {
+    const bad = await runCli(['plan', 'modules', '--target', 'nosuch', '--format', 'json']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('error[ERR_USAGE]: --target names "nosuch"');
+    const listed = await runCli(['plan', 'modules', '--target', 'jq,curl', '--format', 'json']);
+    expect(listed.code).toBe(0);
+  });
+
+  it.skipIf(!existsSync(BIN_TARGET))(
+    'uses the embedded set when no set is given, whatever the current folder',
+    async () => {
+      const { stdout } = await execFileAsync(process.execPath, [BIN, 'plan', '--format', 'json'], {
+        cwd: dir,
+      });
+      const plan = JSON.parse(stdout) as { nodes: unknown[] };
+      expect(plan.nodes.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('points at the set above when given a module folder', async () => {
+    const r = await runCli(['plan', join('modules', 'jq')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('is a module itself (it holds apko.yaml)');
+    expect(r.err).toContain('--target jq');
   });
 
   it.each([

@@ -8,6 +8,7 @@ import { BENCH_DEFAULTS, runBench, writeBenchOutputs } from '../../bench/bench.j
 import { formatTable } from '../../bench/format.js';
 import { parseJobs, parseStrategies } from '../../bench/strategies.js';
 import { ApkgraphError } from '../../errors.js';
+import { embeddedSetLabel, setDirOrEmbedded } from '../embedded-set.js';
 import type { CliIo } from '../io.js';
 
 interface BenchFlags {
@@ -58,7 +59,7 @@ export function register(program: Command, io: () => CliIo): void {
       'Run the module set once per strategy (naive, dedup, prefetch) and jobs value, each from ' +
         'a cold cache, against a local repository server; write bench.json, bench.md, bench.svg.',
     )
-    .argument('[set]', 'module set folder', 'modules')
+    .argument('[set]', `the module set folder (default: the embedded set, ${embeddedSetLabel()})`)
     .option(
       '--repo <dir>',
       'repository folder to serve, e.g. made by "repo synth" (default: the set\'s demo repository)',
@@ -84,7 +85,8 @@ export function register(program: Command, io: () => CliIo): void {
     .option('--out <dir>', 'where bench.json, bench.md and bench.svg go', 'bench-results')
     .option('--work-dir <dir>', 'parent of the temporary caches (default: the OS temp folder)')
     .option('--run-arg <arg>', 'extra argument for every "apkgraph run" (repeatable)', collect)
-    .action(async (set: string, flags: BenchFlags) => {
+    .action(async (setArg: string | undefined, flags: BenchFlags) => {
+      const set = setDirOrEmbedded(setArg);
       const cli = io();
       const latencyMs = Number(flags.latencyMs);
       if (!Number.isFinite(latencyMs) || latencyMs < 0) {

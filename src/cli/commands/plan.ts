@@ -26,6 +26,7 @@ import {
 } from '../../scheduler/options.js';
 import { createRealServices } from '../../scheduler/real-services.js';
 import { resolveSetLocks } from '../../scheduler/resolve-set.js';
+import { embeddedSetLabel, setDirOrEmbedded } from '../embedded-set.js';
 import type { CliIo } from '../io.js';
 
 interface PlanFlags {
@@ -49,16 +50,21 @@ export function register(program: Command, io: () => CliIo): void {
         'Sets whose configs pin complete closures (name=version) are counted from the pins ' +
         'without any index; others are resolved (use --mirror for a local repository).',
     )
-    .argument('[set]', 'the module set folder', 'modules')
+    .argument('[set]', `the module set folder (default: the embedded set, ${embeddedSetLabel()})`)
     .option('--format <format>', 'text, dot or json', 'text')
-    .option('--target <module[:variant]>', 'only these nodes and what they need', collect)
+    .option(
+      '--target <module[:variant]>',
+      'only these nodes and what they need (repeatable or comma-separated)',
+      collect,
+    )
     .option('--arch <arch>', 'only these archs (repeatable or comma-separated)', collect)
     .option('--keyring <file>', 'trust one more key for every config', collect)
     .option('--mirror <from=to>', 'fetch repository FROM from TO', collect)
     .option('--resolve', 'resolve against the indexes even when every package is pinned')
     .option('--cache-dir <dir>', 'the package cache (default: ~/.cache/apkgraph)')
     .option('--offline', 'use cached indexes only')
-    .action(async (setDir: string, flags: PlanFlags) => {
+    .action(async (setDirArg: string | undefined, flags: PlanFlags) => {
+      const setDir = setDirOrEmbedded(setDirArg);
       const cli = io();
       if (!['text', 'dot', 'json'].includes(flags.format)) {
         throw new ApkgraphError(

@@ -20,6 +20,7 @@ import {
   parsePositiveInt,
   parseNonNegativeInt,
   parseSecondsToMs,
+  checkArchOverride,
   checkSetMirrors,
   existingPaths,
 } from '../../scheduler/options.js';
@@ -30,6 +31,7 @@ import { buildTrace } from '../../scheduler/trace.js';
 import type { SchedulerEvent } from '../../scheduler/types.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { formatError } from '../errors.js';
+import { embeddedSetLabel, setDirOrEmbedded } from '../embedded-set.js';
 import type { CliIo } from '../io.js';
 
 interface RunFlags {
@@ -70,8 +72,12 @@ export function register(program: Command, io: () => CliIo): void {
         'Without SET, runs the embedded default set (./modules), served from a generated, ' +
         'signed DEMO repository on 127.0.0.1, so it works with no network.',
     )
-    .argument('[set]', 'the module set folder', 'modules')
-    .option('--target <module[:variant]>', 'only these images and what they need', collect)
+    .argument('[set]', `the module set folder (default: the embedded set, ${embeddedSetLabel()})`)
+    .option(
+      '--target <module[:variant]>',
+      'only these images and what they need (repeatable or comma-separated)',
+      collect,
+    )
     .option('--arch <arch>', 'only these archs (repeatable or comma-separated)', collect)
     .option('--keyring <file>', 'trust one more key for every config', collect)
     .option(
@@ -101,7 +107,8 @@ export function register(program: Command, io: () => CliIo): void {
     .option('--retries <n>', 'retries of a failed request (with backoff) before giving up', '4')
     .option('--report <file>', 'write a JSON summary of the run')
     .option('--trace <file>', 'write Chrome trace-event JSON (open it in ui.perfetto.dev)')
-    .action(async (setDir: string, flags: RunFlags) => {
+    .action(async (setDirArg: string | undefined, flags: RunFlags) => {
+      const setDir = setDirOrEmbedded(setDirArg);
       const cli = io();
       const jobs =
         flags.jobs === undefined ? availableParallelism() : parsePositiveInt('--jobs', flags.jobs);
@@ -114,6 +121,11 @@ export function register(program: Command, io: () => CliIo): void {
       const keyring = await existingPaths('--keyring', flags.keyring ?? []);
       const set = await loadModuleSet(setDir);
       const graph = selectTargets(buildGraph(set), flags.target ?? []);
+      checkArchOverride(
+        set,
+        graph.nodes().map((n) => n.module),
+        archs,
+      );
       const cacheDir = resolve(flags.cacheDir ?? defaultCacheRoot());
       const flagMirrors = parseMirrors(flags.mirror ?? []);
       checkSetMirrors(set, flagMirrors);
