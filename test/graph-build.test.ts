@@ -113,10 +113,19 @@ describe('selectTargets', () => {
   });
 
   it('rejects unknown modules and variants', () => {
-    expect(thrown(() => selectTargets(g, ['nope'])).code).toBe('ERR_UNKNOWN_MODULE');
+    expect(thrown(() => selectTargets(g, ['nope'])).code).toBe('ERR_USAGE');
     expect(thrown(() => selectTargets(g, ['app:edge'])).code).toBe('ERR_USAGE');
     const noDev = buildGraph({ modules: [mod('s', [], false)] });
     expect(thrown(() => selectTargets(noDev, ['s:latest-dev'])).code).toBe('ERR_USAGE');
+  });
+
+  it('takes comma-separated targets like repeated ones', () => {
+    const ids = (t: string[]) =>
+      selectTargets(g, t)
+        .nodes()
+        .map((n) => n.id)
+        .sort();
+    expect(ids(['base:latest,app:latest'])).toEqual(ids(['base:latest', 'app:latest']));
   });
 });
 

@@ -6,9 +6,11 @@ import { nodeId, VARIANTS, type BuildGraph, type Variant } from './build-graph.j
 
 /**
  * The subgraph that builds `targets` and everything they need. No targets = the whole graph.
- * Unknown modules are ERR_UNKNOWN_MODULE; a variant a module does not have is ERR_USAGE.
+ * Each target may be a comma-separated list. An unknown module or variant is ERR_USAGE: the
+ * command line is wrong, not the set.
  */
-export function selectTargets(graph: BuildGraph, targets: readonly string[]): BuildGraph {
+export function selectTargets(graph: BuildGraph, given: readonly string[]): BuildGraph {
+  const targets = given.flatMap((t) => t.split(',')).map((t) => t.trim());
   if (targets.length === 0) return graph;
   const modules = new Set(graph.nodes().map((n) => n.module));
   const roots: string[] = [];
@@ -21,7 +23,7 @@ export function selectTargets(graph: BuildGraph, targets: readonly string[]): Bu
     }
     if (!modules.has(module)) {
       throw new ApkgraphError(
-        'ERR_UNKNOWN_MODULE',
+        'ERR_USAGE',
         `--target names "${module}", which is not a module of this set`,
         {
           hint: `known modules: ${[...modules].sort().join(', ')}`,

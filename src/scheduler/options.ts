@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { toApkArch } from '../apk/arch.js';
 import { ApkgraphError, isApkgraphError } from '../errors.js';
+import { effectiveConfig } from '../moduleset/effective.js';
 import type { ModuleSet } from '../moduleset/types.js';
 
 /** `FROM=TO` pairs → a mirrors map. */
@@ -164,4 +165,20 @@ export async function existingPaths(flag: string, values: readonly string[]): Pr
     }
   }
   return paths;
+}
+
+/**
+ * Checks before anything runs that every selected module builds at least one of the `--arch`
+ * values, so a wrong value is one usage error rather than a failure per config node.
+ */
+export function checkArchOverride(
+  set: ModuleSet,
+  selectedModules: Iterable<string>,
+  archs: readonly string[],
+): void {
+  if (archs.length === 0) return;
+  const wanted = new Set(selectedModules);
+  for (const m of set.modules) {
+    if (wanted.has(m.name)) effectiveConfig(set, m, 'latest', { archs: [...archs] });
+  }
 }

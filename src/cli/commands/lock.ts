@@ -66,7 +66,11 @@ export function register(program: Command, io: () => CliIo): void {
         'a folder for a set (default: the set folder)',
     )
     .option('--fetch', 'download every locked package into the cache first (complete ranges)')
-    .option('--target <module[:variant]>', 'a set: only these images and what they need', collect);
+    .option(
+      '--target <module[:variant]>',
+      'a set: only these images and what they need (repeatable or comma-separated)',
+      collect,
+    );
   addSourceOptions(cmd).action(async (arg: string, flags: LockFlags) => {
     const cli = io();
     if (await isDirectory(arg)) {
