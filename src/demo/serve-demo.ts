@@ -27,6 +27,9 @@ export async function serveDemoRepo(
   mirrors[spec.repository] = server.url;
   // Locks and logs keep naming spec.repository on purpose (images record the configured URL);
   // the mirror only changes where it is fetched from, so say both plainly.
-  logger.info(`serving the demo repository for ${spec.repository} at ${server.url}`);
+  logger.info(
+    `serving the demo repository ${spec.repository} (the name the set uses) ` +
+      `at ${server.url} for this run`,
+  );
   return server;
 }

@@ -3,7 +3,7 @@
  * with its optional `module.yaml`. A folder without apko.yaml is not a module.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { toApkArch } from '../apk/arch.js';
 import { ApkgraphError, isApkgraphError, throwIfAborted, wrapError } from '../errors.js';
 import { readApkoView } from './apko-view.js';
@@ -161,7 +161,9 @@ export async function loadModuleSet(
   if (!st?.isDirectory()) {
     throw new ApkgraphError('ERR_MODULE_SET', `module set ${setDir} is not a directory`, {
       path: setDir,
-      hint: 'pass the folder that holds apkgraph.yaml and one folder per module',
+      hint:
+        'pass the folder that holds apkgraph.yaml and one folder per module; ' +
+        'without a folder, run and plan use the embedded set',
     });
   }
   const settingsPath = join(setDir, 'apkgraph.yaml');
@@ -209,9 +211,13 @@ export async function loadModuleSet(
     modules.push(def);
   }
   if (modules.length === 0) {
+    const isModule = (await readOptional(join(setDir, 'apko.yaml'))) !== undefined;
     throw new ApkgraphError('ERR_MODULE_SET', `module set ${setDir} has no modules`, {
       path: setDir,
-      hint: 'a module is a folder holding apko.yaml (and optionally module.yaml)',
+      hint: isModule
+        ? `${setDir} is a module itself (it holds apko.yaml): pass the set folder above it, ` +
+          `with --target ${basename(setDir)} to build only this module`
+        : 'a module is a folder holding apko.yaml (and optionally module.yaml)',
     });
   }
   const set: ModuleSet = { dir: setDir, settings, modules };

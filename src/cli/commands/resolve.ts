@@ -100,7 +100,9 @@ export async function prepareImage(
   if (repositories.length === 0) {
     throw new ApkgraphError('ERR_CONFIG', `${configArg} names no repository`, {
       path: configPath,
-      hint: 'add contents.repositories or pass --repository',
+      hint:
+        'add contents.repositories or pass --repository; for a module of a set, whose ' +
+        'repositories come from apkgraph.yaml, use "apkgraph lock SET --target MODULE"',
     });
   }
 
