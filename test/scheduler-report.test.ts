@@ -141,6 +141,32 @@ describe('ProgressTracker', () => {
     );
   });
 
+  it('does not count nodes that never ran as done', async () => {
+    const tracker = new ProgressTracker();
+    const lines: string[] = [];
+    // a's config fails, so a's build never runs; b runs to the end.
+    const graph = buildGraph({ modules: [mod('a'), mod('b')] });
+    await runGraph(graph, {
+      configConcurrency: 1,
+      buildConcurrency: 1,
+      keepGoing: true,
+      onEvent: (e) => {
+        const line = tracker.update(e);
+        if (line) lines.push(line);
+      },
+      runners: {
+        config: (n) =>
+          n.module === 'a'
+            ? Promise.reject(new ApkgraphError('ERR_RESOLVE', 'no'))
+            : Promise.resolve(1),
+        build: () => Promise.resolve(1),
+      },
+    });
+    // Before the fix the skipped build counted as done: "build 2/2" with one build run.
+    expect(lines).toContain('done    build:b:latest (build 1/2)');
+    expect(tracker.statusLine()).toBe('config 2/2 · build 1/2 · 1 failed · 1 skipped');
+  });
+
   it('summarises downloads against the build references', () => {
     const text = summaryText({
       ok: true,
@@ -155,6 +181,21 @@ describe('ProgressTracker', () => {
     expect(text).toContain(
       'hit rate: 50.0 % (2 downloads for 4 package references of the builds), ideal 50.0 %',
     );
+    expect(text).not.toContain('warm cache');
+  });
+
+  it('says so when a warm cache beats the ideal', () => {
+    const text = summaryText({
+      ok: true,
+      durationMs: 1500,
+      nodes: { ok: 4 },
+      cache: { ...measured, miss: 0 },
+      idealHitRate: 0.5,
+      unique: 2,
+      references: 4,
+    });
+    expect(text).toContain('hit rate: 100.0 %');
+    expect(text).toContain('the cache already held 2 of the 2 unique packages (warm cache');
   });
 });
 

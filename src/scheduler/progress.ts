@@ -25,6 +25,8 @@ export class ProgressTracker {
   readonly total: Record<NodeKind, number> = { config: 0, build: 0 };
   readonly done: Record<NodeKind, number> = { config: 0, build: 0 };
   readonly running: Record<NodeKind, number> = { config: 0, build: 0 };
+  /** Nodes that never ran (a dependency failed, or the run was cancelled first). */
+  readonly skipped: Record<NodeKind, number> = { config: 0, build: 0 };
   failed = 0;
 
   /** Updates the counts; returns a plain line describing the event, if it deserves one. */
@@ -49,7 +51,7 @@ export class ProgressTracker {
         return `stopped ${e.node.id}`;
       }
       case 'node-skip':
-        this.done[e.node.kind]++;
+        this.skipped[e.node.kind]++;
         return e.failure.reason === 'dependency-failed'
           ? `skipped ${e.node.id} (needs ${e.failure.dependency})`
           : undefined;
@@ -78,6 +80,8 @@ export class ProgressTracker {
       parts.push(`hit ${cache.hit + cache.coalesced} / miss ${cache.miss}`);
     }
     if (this.failed > 0) parts.push(`${this.failed} failed`);
+    const skipped = this.skipped.config + this.skipped.build;
+    if (skipped > 0) parts.push(`${skipped} skipped`);
     return parts.join(' · ');
   }
 }
@@ -111,5 +115,12 @@ export function summaryText(input: {
       `ideal ${formatRate(input.idealHitRate)} (${input.unique} unique packages); ` +
       `cache requests ${formatRate(c.hitRate)}`,
   ];
+  // The ideal assumes a cold cache; a warm one beats it, which needs saying.
+  if (input.ok && c.miss < input.unique) {
+    lines.push(
+      `the cache already held ${input.unique - c.miss} of the ${input.unique} unique packages ` +
+        `(warm cache: the ideal is for an empty one)`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
