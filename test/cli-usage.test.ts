@@ -141,6 +141,13 @@ describe('command-line usage errors', () => {
     },
   );
 
+  it('prints an unknown option in the same error format as every other usage error', async () => {
+    const r = await runCli(['run', '--job', '2']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("error[ERR_USAGE]: unknown option '--job'");
+    expect(r.err).toContain('--jobs');
+  });
+
   it('points at the set above when given a module folder', async () => {
     const r = await runCli(['plan', join('modules', 'jq')]);
     expect(r.code).toBe(1);

@@ -34,6 +34,10 @@ export function buildProgram(): Command {
         .default('text'),
     )
     .showHelpAfterError('(run with --help for usage)')
+    // Commander's own usage errors (unknown option, missing argument) look like ours.
+    .configureOutput({
+      outputError: (text, write) => write(text.replace(/^error: /, 'error[ERR_USAGE]: ')),
+    })
     .exitOverride();
 
   let io: CliIo | undefined;
