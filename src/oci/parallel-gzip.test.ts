@@ -60,7 +60,7 @@ describe('ParallelGzip', () => {
     },
   );
 
-  it('writes the same bytes whatever the number of chunks in flight or the write sizes', async () => {
+  it('writes the same bytes whatever the chunks in flight or the write sizes', async () => {
     const data = sample(7 * CHUNK + 999);
     const one = await compress([data], 1);
     const many = await compress(split(data, [17, 100_000, 65_536]), 8);
