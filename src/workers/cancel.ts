@@ -23,7 +23,7 @@ export interface Cancellable {
   cancel?: MessagePort;
 }
 
-/** How long a cancelled task may take to stop before its thread is terminated. */
+/** How long a cancelled task may take to stop before it is terminated or given up on. */
 export const CANCEL_GRACE_MS = 10_000;
 
 /**
